@@ -1,0 +1,147 @@
+// Command cachesrv is a sharded in-memory cache server that speaks the
+// Redis protocol.
+//
+// Every setting is a flag (--port 6380) and an environment variable
+// (CACHESRV_PORT=6380); a flag wins over the variable. --help lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/store"
+)
+
+// shutdownGrace bounds how long a graceful shutdown waits for clients to
+// finish what they sent.
+const shutdownGrace = 10 * time.Second
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// envName is the environment variable that sets a flag: CACHESRV_ and the
+// flag's name in upper snake case.
+func envName(flagName string) string {
+	return "CACHESRV_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// settingFlag adapts a protocol.Setting to flag.Value.
+type settingFlag struct {
+	s   *protocol.Setting
+	cfg *protocol.Config
+}
+
+func (f settingFlag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return f.s.Default
+}
+func (f settingFlag) Set(v string) error { return f.s.Set(f.cfg, v) }
+
+// parseConfig builds the configuration from defaults, then environment
+// variables, then flags.
+func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error) {
+	cfg := protocol.NewConfig()
+	fs := flag.NewFlagSet("cachesrv", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	for _, s := range protocol.Settings {
+		fs.Var(settingFlag{s, cfg}, s.Name, fmt.Sprintf("%s (env %s)", s.Usage, envName(s.Name)))
+		if v, ok := os.LookupEnv(envName(s.Name)); ok {
+			if err := s.Set(cfg, v); err != nil {
+				return nil, false, fmt.Errorf("%s: %w", envName(s.Name), err)
+			}
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\nEvery flag can also be set with the environment variable shown.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return nil, false, err
+	}
+	if fs.NArg() > 0 {
+		return nil, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, *showVersion, nil
+}
+
+func newLogger(cfg *protocol.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: &cfg.LogLevel}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cfg, showVersion, err := parseConfig(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, "cachesrv:", err)
+		return 2
+	}
+	if showVersion {
+		fmt.Fprintln(stdout, "cachesrv", protocol.Version)
+		return 0
+	}
+	log := newLogger(cfg, stderr)
+
+	st, err := store.New(store.Options{Shards: cfg.Shards})
+	if err != nil {
+		log.Error("cannot create store", "err", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		log.Error("cannot listen", "addr", cfg.Addr(), "err", err)
+		return 1
+	}
+	srv := protocol.NewServer(cfg, st, log)
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	go st.RunExpiry(ctx)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("cachesrv started", "version", protocol.Version, "addr", ln.Addr().String(), "shards", st.Shards())
+
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	select {
+	case err := <-serveErr:
+		log.Error("server stopped", "err", err)
+		return 1
+	case sig := <-sigs:
+		log.Info("shutting down", "signal", sig.String())
+	}
+	go func() {
+		sig := <-sigs
+		log.Warn("second signal, exiting at once", "signal", sig.String())
+		os.Exit(1)
+	}()
+	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("clients did not finish in time", "err", err)
+	}
+	<-serveErr
+	log.Info("stopped")
+	return 0
+}

@@ -1,0 +1,112 @@
+package protocol
+
+import (
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachesrv/cachesrv/store"
+	"github.com/tidwall/redcon"
+)
+
+// client is one connection's state. Its fields are touched only by the
+// connection's own goroutine, except those under mu, which CLIENT LIST and
+// CLIENT KILL on other connections read.
+type client struct {
+	redcon.Conn
+	srv *Server
+	net net.Conn
+	id  int64
+
+	created time.Time
+
+	mu      sync.Mutex // guards name, libName, libVer
+	name    string
+	libName string
+	libVer  string
+
+	// Read by other connections' CLIENT LIST; updated once per pipeline.
+	lastCmd  atomic.Pointer[command]
+	lastAt   atomic.Int64 // Unix nanoseconds
+	multiLen atomic.Int32 // commands queued in MULTI, -1 outside one
+
+	authed bool
+	quit   bool // QUIT ran: ignore the rest of the pipeline
+	failed bool // the running command replied with an error
+
+	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
+	watches   []*store.Watch
+	shardsBuf []int // scratch for the shards a command locks
+}
+
+// multiState is a transaction being queued.
+type multiState struct {
+	queued  []queuedCmd
+	aborted bool // a command failed to queue: EXEC answers EXECABORT
+}
+
+type queuedCmd struct {
+	cmd  *command
+	args [][]byte
+}
+
+func newClient(s *Server, conn redcon.Conn) *client {
+	now := time.Now()
+	c := &client{
+		Conn:    conn,
+		srv:     s,
+		net:     conn.NetConn(),
+		id:      s.nextID.Add(1),
+		created: now,
+		authed:  s.cfg.Requirepass() == "",
+	}
+	c.lastAt.Store(now.UnixNano())
+	c.multiLen.Store(-1)
+	return c
+}
+
+// release drops what the client holds in the store when it goes away.
+func (c *client) release() {
+	c.unwatchAll()
+}
+
+func (c *client) unwatchAll() {
+	for _, w := range c.watches {
+		c.srv.store.Unwatch(w)
+	}
+	c.watches = c.watches[:0]
+}
+
+// kill closes the connection from another goroutine; the client's own
+// goroutine notices on its next read and cleans up.
+func (c *client) kill() { c.net.Close() }
+
+// info renders the client as one CLIENT LIST / CLIENT INFO line, with the
+// fields of Redis's format that cachesrv tracks.
+func (c *client) info() string {
+	now := time.Now()
+	flags, multi := "N", int(c.multiLen.Load())
+	if multi >= 0 {
+		flags = "x"
+	}
+	cmd := "NULL"
+	if lc := c.lastCmd.Load(); lc != nil {
+		cmd = lc.fullName
+	}
+	c.mu.Lock()
+	name, libName, libVer := c.name, c.libName, c.libVer
+	c.mu.Unlock()
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+		c.id, c.net.RemoteAddr(), c.net.LocalAddr(), name,
+		int(now.Sub(c.created).Seconds()), int((now.UnixNano()-c.lastAt.Load())/1e9),
+		flags, multi, cmd, libName, libVer)
+}
+
+// validClientName reports whether s may be a client name: Redis refuses
+// spaces, newlines and other characters outside '!'..'~'.
+func validClientName(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r < '!' || r > '~' })
+}

@@ -1,0 +1,200 @@
+package protocol
+
+import (
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+)
+
+// Config holds the server's settings. One table (Settings) describes every
+// setting once: it drives the command-line flags, their CACHESRV_* env
+// vars, --help, and CONFIG GET / CONFIG SET, so the four cannot disagree.
+// The settings CONFIG SET may change are atomics, read on the hot path
+// without a lock.
+type Config struct {
+	Bind      string
+	Port      int
+	Shards    int
+	LogFormat string
+	LogLevel  slog.LevelVar
+
+	MaxClients             atomic.Int64
+	Timeout                atomic.Int64 // idle seconds before a client is closed; 0 = never
+	ProtoMaxBulkLen        atomic.Int64
+	ClientQueryBufferLimit atomic.Int64
+
+	mu          sync.Mutex // guards requirepass
+	requirepass string
+}
+
+// NewConfig returns a Config holding every setting's default.
+func NewConfig() *Config {
+	c := &Config{}
+	for _, s := range Settings {
+		if err := s.set(c, s.Default); err != nil {
+			panic("bad default for " + s.Name + ": " + err.Error())
+		}
+	}
+	return c
+}
+
+// Addr is the RESP listen address.
+func (c *Config) Addr() string {
+	if strings.Contains(c.Bind, ":") {
+		return fmt.Sprintf("[%s]:%d", c.Bind, c.Port)
+	}
+	return fmt.Sprintf("%s:%d", c.Bind, c.Port)
+}
+
+// Requirepass returns the password clients must AUTH with, "" for none.
+func (c *Config) Requirepass() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.requirepass
+}
+
+// Setting is one configuration directive. Names follow Redis's config
+// directives where Redis has one, so a Redis user's habits carry over.
+type Setting struct {
+	Name    string
+	Default string
+	Usage   string
+	// Mutable settings can be changed by CONFIG SET at run time.
+	Mutable bool
+	get     func(*Config) string
+	set     func(*Config, string) error
+}
+
+// Set parses value into the setting, as a flag or CONFIG SET would.
+func (s *Setting) Set(c *Config, value string) error { return s.set(c, value) }
+
+// Get returns the setting's current value as CONFIG GET shows it.
+func (s *Setting) Get(c *Config) string { return s.get(c) }
+
+// Settings lists every setting, in the order --help shows them.
+var Settings = []*Setting{
+	{Name: "bind", Default: "127.0.0.1", Usage: "address to listen on for RESP clients",
+		get: func(c *Config) string { return c.Bind },
+		set: func(c *Config, v string) error { c.Bind = v; return nil }},
+	{Name: "port", Default: "6379", Usage: "TCP port for RESP clients",
+		get: func(c *Config) string { return strconv.Itoa(c.Port) },
+		set: intSetting(func(c *Config, n int64) { c.Port = int(n) }, 0, 65535)},
+	{Name: "shards", Default: "256", Usage: "number of lock shards in the store, a power of two",
+		get: func(c *Config) string { return strconv.Itoa(c.Shards) },
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 65536 || bits.OnesCount(uint(n)) != 1 {
+				return fmt.Errorf("must be a power of two between 1 and 65536, got %q", v)
+			}
+			c.Shards = n
+			return nil
+		}},
+	{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.MaxClients.Load(), 10) },
+		set: intSetting(func(c *Config, n int64) { c.MaxClients.Store(n) }, 1, 1<<31-1)},
+	{Name: "timeout", Default: "0", Usage: "close a client after this many idle seconds (0 = never)", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.Timeout.Load(), 10) },
+		set: intSetting(func(c *Config, n int64) { c.Timeout.Store(n) }, 0, 1<<31-1)},
+	{Name: "proto-max-bulk-len", Default: "512mb", Usage: "largest bulk string a client may send (and a value may grow to)", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.ProtoMaxBulkLen.Load(), 10) },
+		set: sizeSetting(func(c *Config, n int64) { c.ProtoMaxBulkLen.Store(n) }, 1024)},
+	{Name: "client-query-buffer-limit", Default: "1gb", Usage: "largest unprocessed input a client may have buffered", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.ClientQueryBufferLimit.Load(), 10) },
+		set: sizeSetting(func(c *Config, n int64) { c.ClientQueryBufferLimit.Store(n) }, 1024*1024)},
+	{Name: "requirepass", Default: "", Usage: "password clients must AUTH with (empty = none)", Mutable: true,
+		get: func(c *Config) string { return c.Requirepass() },
+		set: func(c *Config, v string) error { c.mu.Lock(); c.requirepass = v; c.mu.Unlock(); return nil }},
+	{Name: "log-format", Default: "text", Usage: "log format: text or json",
+		get: func(c *Config) string { return c.LogFormat },
+		set: func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("must be text or json, got %q", v)
+			}
+			c.LogFormat = v
+			return nil
+		}},
+	{Name: "log-level", Default: "info", Usage: "log level: debug, info, warn or error", Mutable: true,
+		get: func(c *Config) string { return strings.ToLower(c.LogLevel.Level().String()) },
+		set: func(c *Config, v string) error {
+			var l slog.Level
+			if err := l.UnmarshalText([]byte(v)); err != nil {
+				return fmt.Errorf("must be debug, info, warn or error, got %q", v)
+			}
+			c.LogLevel.Set(l)
+			return nil
+		}},
+}
+
+// compatSettings answer CONFIG GET for directives that clients such as
+// redis-benchmark ask about; they cannot be changed.
+var compatSettings = map[string]string{
+	"save":       "",
+	"appendonly": "no",
+	"databases":  "1",
+}
+
+// FindSetting returns the setting with the given name (case-insensitive).
+func FindSetting(name string) *Setting {
+	name = strings.ToLower(name)
+	for _, s := range Settings {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+func intSetting(store func(*Config, int64), lo, hi int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("argument couldn't be parsed into an integer")
+		}
+		if n < lo || n > hi {
+			return fmt.Errorf("argument must be between %d and %d inclusive", lo, hi)
+		}
+		store(c, n)
+		return nil
+	}
+}
+
+func sizeSetting(store func(*Config, int64), lo int64) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := ParseSize(v)
+		if err != nil {
+			return err
+		}
+		if n < lo {
+			return fmt.Errorf("argument must be at least %d", lo)
+		}
+		store(c, n)
+		return nil
+	}
+}
+
+// ParseSize parses a size with Redis's units: a bare number of bytes, or a
+// number followed by k, kb, m, mb, g or gb (case-insensitive). As in Redis,
+// k/m/g are powers of 1000 and kb/mb/gb powers of 1024.
+func ParseSize(v string) (int64, error) {
+	s := strings.ToLower(strings.TrimSpace(v))
+	units := []struct {
+		suffix string
+		mul    int64
+	}{{"gb", 1 << 30}, {"mb", 1 << 20}, {"kb", 1 << 10}, {"g", 1e9}, {"m", 1e6}, {"k", 1e3}, {"b", 1}}
+	mul := int64(1)
+	for _, u := range units {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mul = strings.TrimSuffix(s, u.suffix), u.mul
+			break
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || (n > 0 && mul > (1<<63-1)/n) {
+		return 0, fmt.Errorf("argument must be a memory value, like 100mb or 1gb, got %q", v)
+	}
+	return n * mul, nil
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"bytes"
+	"math/rand/v2"
+)
+
+// Tx operates on the keyspace on behalf of a caller that holds the locks
+// of the shards its keys fall in (see Store.Lock). The read-only methods
+// need only the read lock.
+//
+// A value slice returned by Get or Lookup aliases the store's memory: it
+// is valid until the next write made through any Tx, and must be copied
+// (for example into a reply) before then.
+type Tx struct {
+	s   *Store
+	now int64
+	all bool // every shard is locked; keyspace-wide methods take no locks
+}
+
+func (t Tx) shard(key []byte) *shard { return t.s.shards[t.s.ShardOf(key)] }
+
+// Now returns the instant this Tx operates at, Unix milliseconds.
+func (t Tx) Now() int64 { return t.now }
+
+// Get returns key's value if the key exists and has not expired.
+func (t Tx) Get(key []byte) ([]byte, bool) {
+	e, _, ok := t.shard(key).lookup(key, t.now)
+	if !ok {
+		return nil, false
+	}
+	return e.value(), true
+}
+
+// Lookup returns key's value and absolute expiry (0 = none).
+func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
+	e, _, ok := t.shard(key).lookup(key, t.now)
+	if !ok {
+		return nil, 0, false
+	}
+	return e.value(), e.expireAt(), true
+}
+
+// Exists reports whether key exists and has not expired.
+func (t Tx) Exists(key []byte) bool {
+	_, _, ok := t.shard(key).lookup(key, t.now)
+	return ok
+}
+
+// Set stores val under key, replacing any value, with the given absolute
+// expiry in Unix milliseconds (0 = none).
+func (t Tx) Set(key, val []byte, expireAt int64) {
+	t.shard(key).set(key, val, expireAt)
+}
+
+// Delete removes key and reports whether it existed.
+func (t Tx) Delete(key []byte) bool {
+	return t.shard(key).delete(key, t.now)
+}
+
+// SetExpire changes the expiry of an existing key (0 removes it) and
+// reports whether the key exists. An expiry at or before now deletes the
+// key, as Redis does.
+func (t Tx) SetExpire(key []byte, expireAt int64) bool {
+	sh := t.shard(key)
+	e, l, ok := sh.lookup(key, t.now)
+	if !ok {
+		return false
+	}
+	if expireAt != 0 && expireAt <= t.now {
+		sh.remove(key, l)
+		return true
+	}
+	sh.touch(key)
+	sh.adjustTTLCount(e.expireAt(), expireAt)
+	e.setExpire(expireAt)
+	return true
+}
+
+// Append appends data to key's value, creating the key if needed, and
+// returns the new length. The value's space grows geometrically, so
+// repeated appends are amortised O(1).
+func (t Tx) Append(key, data []byte) int {
+	sh := t.shard(key)
+	sh.reap(key, t.now)
+	e, _, ok := sh.lookup(key, t.now)
+	if !ok {
+		sh.touch(key)
+		sh.insert(key, sh.hash(key), data, len(data), 0)
+		return len(data)
+	}
+	n := int(e.valLen()) + len(data)
+	return t.writeAt(sh, key, int(e.valLen()), data, n)
+}
+
+// SetRange overwrites key's value from offset on with data, zero-padding
+// as needed and creating the key if needed, and returns the new length.
+// The caller checks offset+len(data) against its size limit.
+func (t Tx) SetRange(key []byte, offset int, data []byte) int {
+	sh := t.shard(key)
+	sh.reap(key, t.now)
+	e, _, ok := sh.lookup(key, t.now)
+	if !ok {
+		sh.touch(key)
+		e = sh.insert(key, sh.hash(key), nil, offset+len(data), 0)
+		e.setValLen(uint32(offset + len(data)))
+		copy(e.valueSpace()[offset:], data)
+		return offset + len(data)
+	}
+	n := max(int(e.valLen()), offset+len(data))
+	return t.writeAt(sh, key, offset, data, n)
+}
+
+// writeAt grows key's live value to n bytes and copies data at offset.
+func (t Tx) writeAt(sh *shard, key []byte, offset int, data []byte, n int) int {
+	sh.touch(key)
+	e := sh.resize(key, n)
+	old := int(e.valLen())
+	space := e.valueSpace()
+	if offset > old {
+		clear(space[old:offset])
+	}
+	copy(space[offset:], data)
+	e.setValLen(uint32(n))
+	return n
+}
+
+// Keys calls fn with every live key matching the filter (nil = all).
+// The key slice is only valid during the call.
+func (t Tx) Keys(fn func(key []byte)) {
+	for i, sh := range t.s.shards {
+		t.lockShard(i, false)
+		sh.walk(0, 0, t.now, func(e entry) bool { fn(e.key()); return true })
+		t.unlockShard(i, false)
+	}
+}
+
+// Scan continues a SCAN from cursor (0 starts one), calling fn for about
+// count live keys, and returns the cursor to pass next, 0 when done. A key
+// that exists for the whole iteration is returned at least once; a key
+// may be returned more than once.
+//
+// The cursor packs the shard (16 bits), the chunk sequence (32 bits) and
+// the offset in the chunk (16 bits).
+func (t Tx) Scan(cursor uint64, count int, fn func(key []byte)) uint64 {
+	shardIdx := int(cursor >> 48)
+	seq, off := uint32(cursor>>16), uint32(cursor&0xffff)
+	if shardIdx >= len(t.s.shards) {
+		return 0
+	}
+	seen := 0
+	for shardIdx < len(t.s.shards) {
+		t.lockShard(shardIdx, false)
+		nseq, noff, done := t.s.shards[shardIdx].walk(seq, off, t.now, func(e entry) bool {
+			fn(e.key())
+			seen++
+			return seen < count
+		})
+		t.unlockShard(shardIdx, false)
+		if !done {
+			return uint64(shardIdx)<<48 | uint64(nseq)<<16 | uint64(noff)
+		}
+		shardIdx, seq, off = shardIdx+1, 0, 0
+		if seen >= count && shardIdx < len(t.s.shards) {
+			return uint64(shardIdx) << 48
+		}
+	}
+	return 0
+}
+
+// RandomKey returns a random live key, or false if there is none.
+func (t Tx) RandomKey() ([]byte, bool) {
+	n := len(t.s.shards)
+	start := rand.IntN(n)
+	for i := range n {
+		idx := (start + i) % n
+		t.lockShard(idx, false)
+		key, ok := t.s.shards[idx].randomKey(t.now)
+		t.unlockShard(idx, false)
+		if ok {
+			return key, true
+		}
+	}
+	return nil, false
+}
+
+// Flush removes every key.
+func (t Tx) Flush() {
+	if !t.all {
+		t.s.LockAll(true)
+		defer t.s.UnlockAll(true)
+	}
+	for _, sh := range t.s.shards {
+		sh.flush()
+	}
+}
+
+func (t Tx) lockShard(i int, write bool) {
+	if !t.all {
+		t.s.shards[i].lock(write)
+	}
+}
+
+func (t Tx) unlockShard(i int, write bool) {
+	if !t.all {
+		t.s.shards[i].unlock(write)
+	}
+}
+
+// randomKey picks a live key; Go's map iteration starts at a random place,
+// which is random enough for RANDOMKEY. A few expired picks are skipped.
+func (s *shard) randomKey(now int64) ([]byte, bool) {
+	tries := 0
+	for _, l := range s.index {
+		e := s.entryAt(l)
+		if !e.expired(now) {
+			return bytes.Clone(e.key()), true
+		}
+		if tries++; tries > 100 {
+			break
+		}
+	}
+	for _, l := range s.collided {
+		if e := s.entryAt(l); !e.expired(now) {
+			return bytes.Clone(e.key()), true
+		}
+	}
+	return nil, false
+}
