@@ -72,6 +72,15 @@ func cmdExec(c *client, _ [][]byte, _ store.Tx) {
 		c.errorReply("EXECABORT Transaction discarded because of previous errors.")
 		return
 	}
+	c.execLocked(m)
+	// Unwatching takes shard locks, so it waits until execLocked has
+	// released its own.
+	c.endMulti()
+}
+
+// execLocked runs m's commands under their shards' locks, unless a watched
+// key changed, in which case it answers with a null array.
+func (c *client) execLocked(m *multiState) {
 	st := c.srv.store
 	all := false
 	shards := c.shardsBuf[:0]
@@ -99,12 +108,10 @@ func cmdExec(c *client, _ [][]byte, _ store.Tx) {
 	}
 	for _, w := range c.watches {
 		if tx.Changed(w) {
-			c.endMulti()
 			c.WriteRaw(nullArray)
 			return
 		}
 	}
-	c.endMulti()
 	c.WriteArray(len(m.queued))
 	for _, q := range m.queued {
 		c.run(q.cmd, q.args, func() { q.cmd.run(c, q.args, tx) })

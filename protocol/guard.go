@@ -44,15 +44,21 @@ type guardConn struct {
 	num     int64 // length being parsed
 	neg     bool
 	digits  int
-	args    int64 // bulks left in this command
-	skip    int64 // bulk bytes (and CRLF) left
-	pending int64 // bytes of the current, incomplete command
-	failed  error // reported by the next Read
-	timed   bool  // a read deadline is set
+	args    int64  // bulks left in this command
+	skip    int64  // bulk bytes (and CRLF) left
+	pending int64  // bytes of the current, incomplete command
+	failed  error  // reported by the next Read
+	reply   string // error reply to write before reporting failed
+	timed   bool   // a read deadline is set
 }
 
 func (g *guardConn) Read(p []byte) (int, error) {
 	if g.failed != nil {
+		// redcon has run and flushed the commands before the bad one.
+		if g.reply != "" {
+			g.Conn.Write([]byte(g.reply))
+			g.reply = ""
+		}
 		return 0, g.failed
 	}
 	if g.closing.Load() {
@@ -77,13 +83,15 @@ func (g *guardConn) Read(p []byte) (int, error) {
 		return n, err
 	}
 	if msg := ferr.Error(); msg != "" {
-		g.Conn.Write([]byte("-ERR Protocol error: " + msg + "\r\n"))
+		g.reply = "-ERR Protocol error: " + msg + "\r\n"
 	}
 	g.failed = errClientClosed
 	if cut > 0 {
-		return cut, nil // let redcon run the complete commands before the bad one
+		// Let redcon run the complete commands before the bad one; the
+		// error goes out after their replies, on the next Read.
+		return cut, nil
 	}
-	return 0, g.failed
+	return g.Read(p)
 }
 
 // protoErr is a framing error; an empty message closes without a reply.

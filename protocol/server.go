@@ -73,11 +73,13 @@ func (s *Server) Serve(ln net.Listener) error {
 	return redcon.Serve(&guardListener{Listener: ln, srv: s}, s.handle, s.accept, s.closed)
 }
 
+var errAlreadyShuttingDown = errors.New("already shutting down")
+
 // Shutdown stops accepting clients, lets each finish the commands it has
 // already sent, closes them, and returns when all are gone or ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if !s.closing.CompareAndSwap(false, true) {
-		return errors.New("already shutting down")
+		return errAlreadyShuttingDown
 	}
 	s.mu.Lock()
 	if s.listener != nil {

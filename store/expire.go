@@ -50,6 +50,7 @@ func (s *Store) ExpireCycle(first int, budget time.Duration) int {
 				break
 			}
 		}
+		sh.settle()
 		sh.unlock(true)
 		if time.Now().After(deadline) {
 			return (idx + 1) % n

@@ -27,6 +27,9 @@ type shard struct {
 	tail    int32    // slot new entries are appended to, -1 if none
 	nextSeq uint32
 	spare   []byte // one released chunk buffer kept for reuse
+	// sealed lists chunks that alloc sealed (stopped appending to) since
+	// the last settle, which checks whether they need compacting.
+	sealed []chunkRef
 
 	// Counters read without the lock by Stats and DBSIZE; written under it.
 	keys      atomic.Int64
@@ -42,6 +45,10 @@ type shard struct {
 
 	compacting bool
 }
+
+// chunkRef names a chunk by slot and sequence, so that a reference to a
+// chunk released since (and its slot reused) can be told apart.
+type chunkRef struct{ slot, seq uint32 }
 
 func newShard(hash func([]byte) uint64) *shard {
 	return &shard{hash: hash, index: make(map[uint64]loc), tail: -1, nextSeq: 1}
@@ -118,9 +125,16 @@ func (s *shard) alloc(n int) (loc, []byte) {
 			c.buf = c.buf[:off+n]
 			return makeLoc(uint32(s.tail), uint32(off)), c.buf[off : off+n]
 		}
-		// Seal the tail: its unused end counts as dead space.
+		// Seal the tail: its unused end counts as dead space. While it was
+		// the tail it could not be compacted, however much of it died; it
+		// can be now, but not here, as our caller may hold locations in
+		// it: settle does it once the operation is over.
 		c.dead += uint32(cap(c.buf) - len(c.buf))
-		s.maybeCompact(uint32(s.tail))
+		ref := chunkRef{uint32(s.tail), c.seq}
+		s.maybeCompact(ref.slot) // releases it if all dead
+		if s.tail >= 0 {
+			s.sealed = append(s.sealed, ref)
+		}
 	}
 	var buf []byte
 	switch {
@@ -189,6 +203,20 @@ func (s *shard) maybeCompact(slot uint32) {
 	s.release(slot)
 }
 
+// settle compacts the chunks sealed during the operation just finished
+// that qualify. Every write through a Tx ends with it, when no entry or
+// location is held any more; compaction it starts may seal more chunks,
+// which it then settles too.
+func (s *shard) settle() {
+	for len(s.sealed) > 0 {
+		ref := s.sealed[len(s.sealed)-1]
+		s.sealed = s.sealed[:len(s.sealed)-1]
+		if c := &s.chunks[ref.slot]; c.buf != nil && c.seq == ref.seq {
+			s.maybeCompact(ref.slot)
+		}
+	}
+}
+
 func (s *shard) release(slot uint32) {
 	c := &s.chunks[slot]
 	s.arena.Add(-int64(cap(c.buf)))
@@ -217,11 +245,15 @@ func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt in
 }
 
 // set stores val under key with the given expiry, in place when it fits.
-func (s *shard) set(key, val []byte, expireAt int64) {
+// Replacing an expired entry counts as expiring it, as Redis counts it.
+func (s *shard) set(key, val []byte, expireAt, now int64) {
 	h := s.hash(key)
 	s.touch(key)
 	if l, ok := s.find(key, h); ok {
 		e := s.entryAt(l)
+		if e.expired(now) {
+			s.expired.Add(1)
+		}
 		s.adjustTTLCount(e.expireAt(), expireAt)
 		if uint32(len(val)) <= e.valCap() && e.valCap() <= 2*uint32(len(val))+16 {
 			e.setExpire(expireAt)
@@ -310,7 +342,7 @@ func (s *shard) flush() {
 	}
 	s.index = make(map[uint64]loc)
 	s.collided = nil
-	s.chunks, s.free, s.tail, s.spare = nil, nil, -1, nil
+	s.chunks, s.free, s.tail, s.spare, s.sealed = nil, nil, -1, nil, s.sealed[:0]
 	s.keys.Store(0)
 	s.ttlKeys.Store(0)
 	s.liveBytes.Store(0)
@@ -328,8 +360,10 @@ func (s *shard) walk(seq, off uint32, now int64, fn func(e entry) bool) (uint32,
 			seq, off = c.seq, 0
 		}
 		for off < uint32(len(c.buf)) {
-			e := entry(c.buf[off:])
-			e = e[:e.size()]
+			e, ok := entryIn(c.buf, off)
+			if !ok {
+				break // a forged cursor, off any entry's start
+			}
 			here := makeLoc(slot, off)
 			off += uint32(len(e))
 			if l, ok := s.find(e.key(), s.hash(e.key())); !ok || l != here || e.expired(now) {
@@ -345,6 +379,21 @@ func (s *shard) walk(seq, off uint32, now int64, fn func(e entry) bool) (uint32,
 		seq, off = seq+1, 0
 	}
 	return 0, 0, true
+}
+
+// entryIn returns the entry at off in buf, or false if none fits there.
+// The offset of a SCAN cursor comes from the client: it may be anything,
+// and decoding an entry at an arbitrary offset must not panic.
+func entryIn(buf []byte, off uint32) (entry, bool) {
+	if uint64(off)+headerSize > uint64(len(buf)) {
+		return nil, false
+	}
+	e := entry(buf[off:])
+	n := headerSize + uint64(e.keyLen()) + uint64(e.valCap())
+	if n > uint64(len(e)) || e.valLen() > e.valCap() {
+		return nil, false
+	}
+	return e[:n], true
 }
 
 // slotsFrom returns the slots of the chunks with seq >= seq, oldest first.

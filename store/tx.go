@@ -50,12 +50,17 @@ func (t Tx) Exists(key []byte) bool {
 // Set stores val under key, replacing any value, with the given absolute
 // expiry in Unix milliseconds (0 = none).
 func (t Tx) Set(key, val []byte, expireAt int64) {
-	t.shard(key).set(key, val, expireAt)
+	sh := t.shard(key)
+	sh.set(key, val, expireAt, t.now)
+	sh.settle()
 }
 
 // Delete removes key and reports whether it existed.
 func (t Tx) Delete(key []byte) bool {
-	return t.shard(key).delete(key, t.now)
+	sh := t.shard(key)
+	ok := sh.delete(key, t.now)
+	sh.settle()
+	return ok
 }
 
 // SetExpire changes the expiry of an existing key (0 removes it) and
@@ -69,6 +74,7 @@ func (t Tx) SetExpire(key []byte, expireAt int64) bool {
 	}
 	if expireAt != 0 && expireAt <= t.now {
 		sh.remove(key, l)
+		sh.settle()
 		return true
 	}
 	sh.touch(key)
@@ -87,6 +93,7 @@ func (t Tx) Append(key, data []byte) int {
 	if !ok {
 		sh.touch(key)
 		sh.insert(key, sh.hash(key), data, len(data), 0)
+		sh.settle()
 		return len(data)
 	}
 	n := int(e.valLen()) + len(data)
@@ -95,9 +102,17 @@ func (t Tx) Append(key, data []byte) int {
 
 // SetRange overwrites key's value from offset on with data, zero-padding
 // as needed and creating the key if needed, and returns the new length.
+// Empty data changes nothing (it neither creates nor pads), as in Redis.
 // The caller checks offset+len(data) against its size limit.
 func (t Tx) SetRange(key []byte, offset int, data []byte) int {
 	sh := t.shard(key)
+	if len(data) == 0 {
+		e, _, ok := sh.lookup(key, t.now)
+		if !ok {
+			return 0
+		}
+		return int(e.valLen())
+	}
 	sh.reap(key, t.now)
 	e, _, ok := sh.lookup(key, t.now)
 	if !ok {
@@ -105,6 +120,7 @@ func (t Tx) SetRange(key []byte, offset int, data []byte) int {
 		e = sh.insert(key, sh.hash(key), nil, offset+len(data), 0)
 		e.setValLen(uint32(offset + len(data)))
 		copy(e.valueSpace()[offset:], data)
+		sh.settle()
 		return offset + len(data)
 	}
 	n := max(int(e.valLen()), offset+len(data))
@@ -122,10 +138,11 @@ func (t Tx) writeAt(sh *shard, key []byte, offset int, data []byte, n int) int {
 	}
 	copy(space[offset:], data)
 	e.setValLen(uint32(n))
+	sh.settle()
 	return n
 }
 
-// Keys calls fn with every live key matching the filter (nil = all).
+// Keys calls fn with every live key.
 // The key slice is only valid during the call.
 func (t Tx) Keys(fn func(key []byte)) {
 	for i, sh := range t.s.shards {
