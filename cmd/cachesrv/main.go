@@ -59,7 +59,7 @@ func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error
 	fs.SetOutput(stderr)
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	for _, s := range protocol.Settings {
-		fs.Var(settingFlag{s, cfg}, s.Name, fmt.Sprintf("%s (env %s)", s.Usage, envName(s.Name)))
+		fs.Var(settingFlag{s, cfg}, s.Name, s.Usage)
 		if v, ok := os.LookupEnv(envName(s.Name)); ok {
 			if err := s.Set(cfg, v); err != nil {
 				return nil, false, fmt.Errorf("%s: %w", envName(s.Name), err)
@@ -67,8 +67,17 @@ func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\nEvery flag can also be set with the environment variable shown.\n\n")
-		fs.PrintDefaults()
+		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\n"+
+			"Sizes take Redis's units (100mb, 1gb). Every flag can also be set by the\n"+
+			"environment variable shown; a flag wins over its variable.\n\n")
+		for _, s := range protocol.Settings {
+			def := s.Default
+			if def == "" {
+				def = `""`
+			}
+			fmt.Fprintf(stderr, "  --%s (default %s, env %s)\n      %s\n", s.Name, def, envName(s.Name), s.Usage)
+		}
+		fmt.Fprintf(stderr, "  --version\n      print the version and exit\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err
