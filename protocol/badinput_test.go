@@ -123,3 +123,13 @@ func TestEmptyAndInlineCommands(t *testing.T) {
 		}
 	}
 }
+
+func TestUnknownCommandPreviewKeepsBytes(t *testing.T) {
+	ts := startServer(t)
+	r := ts.raw(t)
+	r.send("*3\r\n$4\r\nnope\r\n$4\r\n\xff\xfe\r\n\r\n$1\r\nx\r\n")
+	want := "-ERR unknown command 'nope', with args beginning with: '\xff\xfe  ' 'x' "
+	if got := r.line(); got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

@@ -32,6 +32,9 @@ type client struct {
 	lastCmd  atomic.Pointer[command]
 	lastAt   atomic.Int64 // Unix nanoseconds
 	multiLen atomic.Int32 // commands queued in MULTI, -1 outside one
+	// killed is set by CLIENT KILL: the client is gone for CLIENT LIST and
+	// KILL at once, though its goroutine notices only on its next read.
+	killed atomic.Bool
 
 	authed bool
 	quit   bool // QUIT ran: ignore the rest of the pipeline
@@ -82,7 +85,10 @@ func (c *client) unwatchAll() {
 
 // kill closes the connection from another goroutine; the client's own
 // goroutine notices on its next read and cleans up.
-func (c *client) kill() { c.net.Close() }
+func (c *client) kill() {
+	c.killed.Store(true)
+	c.net.Close()
+}
 
 // info renders the client as one CLIENT LIST / CLIENT INFO line, with the
 // fields of Redis's format that cachesrv tracks.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -45,8 +46,7 @@ func cmdEcho(c *client, args [][]byte, _ store.Tx) { c.WriteBulk(args[1]) }
 
 func cmdQuit(c *client, _ [][]byte, _ store.Tx) {
 	c.WriteString("OK")
-	c.quit = true
-	c.Close() // flushes the reply first
+	c.quit = true // handle closes the connection after flushing the reply
 }
 
 func cmdSelect(c *client, args [][]byte, _ store.Tx) {
@@ -189,45 +189,35 @@ func cmdClientGetName(c *client, _ [][]byte, _ store.Tx) {
 
 func cmdClientInfo(c *client, _ [][]byte, _ store.Tx) { c.WriteBulkString(c.info() + "\n") }
 
-// cmdClientList supports CLIENT LIST [TYPE normal|master|replica|pubsub]
-// [ID id ...]; every cachesrv client is of type normal.
+// cmdClientList supports CLIENT LIST, CLIENT LIST TYPE normal|master|replica|pubsub
+// and CLIENT LIST ID id [id ...], the two filters exclusive as in Redis;
+// every cachesrv client is of type normal.
 func cmdClientList(c *client, args [][]byte, _ store.Tx) {
 	var ids map[int64]bool
 	onlyNone := false
-	for i := 2; i < len(args); i++ {
-		switch strings.ToLower(string(args[i])) {
-		case "type":
-			if i+1 >= len(args) {
-				c.errorReply(errSyntax)
-				return
-			}
-			switch t := strings.ToLower(string(args[i+1])); t {
-			case "normal":
-			case "master", "replica", "slave", "pubsub":
-				onlyNone = true
-			default:
-				c.errorReply("ERR Unknown client type '" + clip(args[i+1], 64) + "'")
-				return
-			}
-			i++
-		case "id":
-			if i+1 >= len(args) {
-				c.errorReply(errSyntax)
-				return
-			}
-			ids = map[int64]bool{}
-			for i++; i < len(args); i++ {
-				id, ok := parseInt(args[i])
-				if !ok || id <= 0 {
-					c.errorReply("ERR Invalid client ID")
-					return
-				}
-				ids[id] = true
-			}
+	switch {
+	case len(args) == 4 && strings.EqualFold(string(args[2]), "type"):
+		switch strings.ToLower(string(args[3])) {
+		case "normal":
+		case "master", "replica", "slave", "pubsub":
+			onlyNone = true
 		default:
-			c.errorReply(errSyntax)
+			c.errorReply("ERR Unknown client type '" + clip(args[3], 64) + "'")
 			return
 		}
+	case len(args) > 3 && strings.EqualFold(string(args[2]), "id"):
+		ids = map[int64]bool{}
+		for _, a := range args[3:] {
+			id, ok := parseInt(a)
+			if !ok {
+				c.errorReply("ERR Invalid client ID")
+				return
+			}
+			ids[id] = true
+		}
+	case len(args) != 2:
+		c.errorReply(errSyntax)
+		return
 	}
 	var b strings.Builder
 	if !onlyNone {
@@ -241,53 +231,58 @@ func cmdClientList(c *client, args [][]byte, _ store.Tx) {
 	c.WriteBulkString(b.String())
 }
 
+// cmdClientSetInfo is Redis 7.2's CLIENT SETINFO: the attribute is checked
+// before the value, and errors name the attribute as the client wrote it.
 func cmdClientSetInfo(c *client, args [][]byte, _ store.Tx) {
-	val := string(args[3])
-	if !validClientName(val) && val != "" {
-		c.errorReply("ERR " + strings.ToUpper(string(args[2])) + " cannot contain spaces, newlines or special characters.")
+	attr, val := string(args[2]), string(args[3])
+	var dst *string
+	switch strings.ToLower(attr) {
+	case "lib-name":
+		dst = &c.libName
+	case "lib-ver":
+		dst = &c.libVer
+	default:
+		c.errorReply("ERR Unrecognized option '" + clip(args[2], 128) + "'")
+		return
+	}
+	if !validClientName(val) {
+		c.errorReply("ERR " + clip(args[2], 128) + " cannot contain spaces, newlines or special characters.")
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch strings.ToLower(string(args[2])) {
-	case "lib-name":
-		c.libName = val
-	case "lib-ver":
-		c.libVer = val
-	default:
-		c.failed = true
-		c.WriteError("ERR Unrecognized option '" + clip(args[2], 64) + "'")
-		return
-	}
+	*dst = val
+	c.mu.Unlock()
 	c.WriteString("OK")
 }
 
 // cmdClientKill supports the old form, CLIENT KILL addr:port (+OK or an
-// error), and the filter form, CLIENT KILL [ID id] [ADDR addr] [LADDR addr]
-// [SKIPME yes|no] [TYPE t] [USER u] (the number killed).
+// error; it may kill the caller), and the filter form, CLIENT KILL [ID id]
+// [ADDR addr] [LADDR addr] [SKIPME yes|no] [TYPE t] [USER u] [MAXAGE secs]
+// (the number killed). Filters are parsed in order, as Redis does, so the
+// first bad one is the one reported.
 func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 	if len(args) == 3 {
 		addr := string(args[2])
 		for _, other := range c.srv.clientsSorted() {
 			if other.net.RemoteAddr().String() == addr {
-				c.killClient(other)
 				c.WriteString("OK")
+				c.killClient(other)
 				return
 			}
 		}
 		c.errorReply("ERR No such client")
 		return
 	}
-	if len(args)%2 != 0 {
-		c.errorReply(errSyntax)
-		return
-	}
 	var (
-		id                 int64
-		addr, laddr, user  string
+		id, maxAge         int64
+		addr, laddr        string
 		skipMe, typeNormal = true, true
 	)
 	for i := 2; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			c.errorReply(errSyntax)
+			return
+		}
 		val := string(args[i+1])
 		switch strings.ToLower(string(args[i])) {
 		case "id":
@@ -297,12 +292,27 @@ func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 				return
 			}
 			id = n
+		case "maxage":
+			n, ok := parseInt(args[i+1])
+			if !ok {
+				c.errorReply("ERR maxage is not an integer or out of range")
+				return
+			}
+			if n <= 0 {
+				c.errorReply("ERR maxage should be greater than 0")
+				return
+			}
+			maxAge = n
 		case "addr":
 			addr = val
 		case "laddr":
 			laddr = val
 		case "user":
-			user = val
+			// default is the only user there is.
+			if val != "default" {
+				c.errorReply("ERR No such user '" + clip(args[i+1], 128) + "'")
+				return
+			}
 		case "type":
 			switch strings.ToLower(val) {
 			case "normal":
@@ -327,55 +337,70 @@ func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 			return
 		}
 	}
-	killed := 0
+	now := time.Now()
+	var victims []*client
 	for _, other := range c.srv.clientsSorted() {
 		switch {
 		case !typeNormal,
 			id != 0 && other.id != id,
 			addr != "" && other.net.RemoteAddr().String() != addr,
 			laddr != "" && other.net.LocalAddr().String() != laddr,
-			user != "" && user != "default",
+			maxAge != 0 && int64(now.Sub(other.created)/time.Second) < maxAge,
 			skipMe && other == c:
 			continue
 		}
-		c.killClient(other)
-		killed++
+		victims = append(victims, other)
 	}
-	c.WriteInt(killed)
+	c.WriteInt(len(victims))
+	for _, other := range victims {
+		c.killClient(other)
+	}
 }
 
-// killClient closes other; when other is the caller itself, its reply
-// still goes out first, as in Redis.
+// killClient closes other. When other is the caller itself, the caller's
+// reply, already written, goes out first, as in Redis, and the rest of
+// its pipeline is ignored.
 func (c *client) killClient(other *client) {
 	if other == c {
-		c.quit = true
-		c.Close()
+		c.killed.Store(true)
+		c.quit = true // handle closes the connection after flushing the reply
 		return
 	}
 	other.kill()
 }
 
 func cmdClientHelp(c *client, _ [][]byte, _ store.Tx) {
-	c.writeStringArray([]string{
-		"CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	writeHelp(c, "CLIENT",
 		"GETNAME", "    Return the name of the current connection.",
 		"ID", "    Return the ID of the current connection.",
 		"INFO", "    Return information about the current client connection.",
 		"KILL <ip:port>", "    Kill connection made from <ip:port>.",
-		"KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options: ID, ADDR, LADDR, TYPE, USER, SKIPME.",
-		"LIST [TYPE <type>] [ID <id> ...]", "    Return information about client connections.",
-		"SETINFO <LIB-NAME|LIB-VER> <value>", "    Record the client library's name or version.",
+		"KILL <option> <value> [<option> <value> [...]]", "    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)", "      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Kill connections by type.",
+		"    * USER <username>", "      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)", "      Skip killing current connection (default: yes).",
+		"    * ID <client-id>", "      Kill connections by client id.",
+		"    * MAXAGE <maxage>", "      Kill connections older than the specified age.",
+		"LIST [options ...]", "    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)", "      Return clients of specified type.",
+		"    * ID <client-id> [<client-id> ...]", "      Return clients of specified IDs only.",
+		"SETINFO <option> <value>", "    Set client meta attr. Options are:",
+		"    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
-		"HELP", "    Print this help.",
-	})
+	)
 }
 
-// clientsSorted returns the connected clients in id order.
+// clientsSorted returns the connected clients in id order, leaving out
+// those CLIENT KILL has closed.
 func (s *Server) clientsSorted() []*client {
 	s.mu.Lock()
 	out := make([]*client, 0, len(s.clients))
 	for _, c := range s.clients {
-		out = append(out, c)
+		if !c.killed.Load() {
+			out = append(out, c)
+		}
 	}
 	s.mu.Unlock()
 	slices.SortFunc(out, func(a, b *client) int { return cmp.Compare(a.id, b.id) })

@@ -53,20 +53,20 @@ func cmdTime(c *client, _ [][]byte, _ store.Tx) {
 // infoSections lists INFO's sections in Redis's order; the default ones
 // are what a bare INFO returns.
 var infoSections = []struct {
-	name      string
-	isDefault bool
-	render    func(s *Server, b *strings.Builder)
+	name, title string
+	isDefault   bool
+	render      func(s *Server, b *strings.Builder)
 }{
-	{"server", true, infoServer},
-	{"clients", true, infoClients},
-	{"memory", true, infoMemory},
-	{"persistence", true, infoPersistence},
-	{"stats", true, infoStats},
-	{"replication", true, infoReplication},
-	{"cpu", true, infoCPU},
-	{"commandstats", false, infoCommandStats},
-	{"cluster", true, infoCluster},
-	{"keyspace", true, infoKeyspace},
+	{"server", "Server", true, infoServer},
+	{"clients", "Clients", true, infoClients},
+	{"memory", "Memory", true, infoMemory},
+	{"persistence", "Persistence", true, infoPersistence},
+	{"stats", "Stats", true, infoStats},
+	{"replication", "Replication", true, infoReplication},
+	{"cpu", "CPU", true, infoCPU},
+	{"commandstats", "Commandstats", false, infoCommandStats},
+	{"cluster", "Cluster", true, infoCluster},
+	{"keyspace", "Keyspace", true, infoKeyspace},
 }
 
 func cmdInfo(c *client, args [][]byte, _ store.Tx) {
@@ -84,7 +84,7 @@ func cmdInfo(c *client, args [][]byte, _ store.Tx) {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		fmt.Fprintf(&b, "# %s\r\n", strings.ToUpper(sec.name[:1])+sec.name[1:])
+		fmt.Fprintf(&b, "# %s\r\n", sec.title)
 		sec.render(c.srv, &b)
 	}
 	c.WriteBulkString(b.String())
@@ -446,16 +446,26 @@ func (c *client) writeArgDocs(args []argDoc) {
 	}
 }
 
+// writeHelp replies as Redis's addReplyHelp does: status lines (not bulk
+// strings), a header naming the container, and HELP last.
+func writeHelp(c *client, container string, lines ...string) {
+	c.WriteArray(len(lines) + 3)
+	c.WriteString(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.WriteString(l)
+	}
+	c.WriteString("HELP")
+	c.WriteString("    Prints this help.")
+}
+
 func cmdCommandHelp(c *client, _ [][]byte, _ store.Tx) {
-	c.writeStringArray([]string{
-		"COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	writeHelp(c, "COMMAND",
 		"(no subcommand)", "    Return details about all commands.",
 		"COUNT", "    Return the total number of commands in this server.",
 		"LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]", "    Return a list of all commands in this server.",
 		"INFO [<command-name> ...]", "    Return details about the given commands, or all of them.",
 		"DOCS [<command-name> ...]", "    Return documentation details about the given commands, or all of them.",
-		"HELP", "    Print this help.",
-	})
+	)
 }
 
 // --- CONFIG ---
@@ -490,36 +500,76 @@ func cmdConfigGet(c *client, args [][]byte, _ store.Tx) {
 	c.writeStringArray(out)
 }
 
-// cmdConfigSet applies all the given settings or none: each value is
-// first tried on a scratch config.
+// cmdConfigSet applies all the given settings or none, checking as Redis
+// does: first every name (unknown, immutable, given twice), then every
+// value, each tried on a scratch config before any is applied.
 func cmdConfigSet(c *client, args [][]byte, _ store.Tx) {
 	if len(args)%2 != 0 {
 		c.errorReply(errWrongArgs("config|set"))
 		return
 	}
-	scratch := NewConfig()
 	var todo []*Setting
+	unknown, errArg, errMsg := "", "", ""
 	for i := 2; i < len(args); i += 2 {
-		name := string(args[i])
-		s := FindSetting(name)
-		if s == nil {
-			c.errorReply("ERR Unknown option or number of arguments for CONFIG SET - '" + clip(args[i], 128) + "'")
-			return
-		}
-		if !s.Mutable {
-			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + s.Name + "') - can't set immutable config")
-			return
-		}
-		if err := s.Set(scratch, string(args[i+1])); err != nil {
-			c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + s.Name + "') - " + err.Error())
-			return
+		s := FindSetting(string(args[i]))
+		switch {
+		case s == nil:
+			if unknown == "" {
+				unknown = clip(args[i], 128)
+			}
+		case errMsg != "":
+		case !s.Mutable:
+			errArg, errMsg = clip(args[i], 128), "can't set immutable config"
+		case slices.Contains(todo, s):
+			errArg, errMsg = clip(args[i], 128), "duplicate parameter"
 		}
 		todo = append(todo, s)
 	}
+	if unknown != "" {
+		c.errorReply("ERR Unknown option or number of arguments for CONFIG SET - '" + unknown + "'")
+		return
+	}
+	if errMsg == "" {
+		scratch := NewConfig()
+		for i, s := range todo {
+			if err := s.Set(scratch, string(args[3+2*i])); err != nil {
+				errArg, errMsg = s.Name, err.Error()
+				break
+			}
+		}
+	}
+	if errMsg != "" {
+		c.errorReply("ERR CONFIG SET failed (possibly related to argument '" + errArg + "') - " + errMsg)
+		return
+	}
 	for i, s := range todo {
-		s.Set(c.srv.cfg, string(args[2+2*i+1]))
+		s.Set(c.srv.cfg, string(args[3+2*i]))
+		if s.Name == "timeout" {
+			c.srv.applyIdleTimeout()
+		}
 	}
 	c.WriteString("OK")
+}
+
+// applyIdleTimeout makes a changed timeout reach clients already blocked
+// waiting for input: their connections only look at the setting when a
+// read begins. As in Redis, idleness counts from a client's last command,
+// so one already idle for longer is closed at once.
+func (s *Server) applyIdleTimeout() {
+	t := time.Duration(s.cfg.Timeout.Load()) * time.Second
+	for _, c := range s.clientsSorted() {
+		if t > 0 {
+			c.net.SetReadDeadline(time.Unix(0, c.lastAt.Load()).Add(t))
+		} else {
+			c.net.SetReadDeadline(time.Time{})
+		}
+	}
+	if s.closing.Load() {
+		// Shutdown wakes blocked readers with a deadline; do not undo that.
+		for _, c := range s.clientsSorted() {
+			c.net.SetReadDeadline(time.Now())
+		}
+	}
 }
 
 func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
@@ -543,14 +593,12 @@ func cmdConfigRewrite(c *client, _ [][]byte, _ store.Tx) {
 }
 
 func cmdConfigHelp(c *client, _ [][]byte, _ store.Tx) {
-	c.writeStringArray([]string{
-		"CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	writeHelp(c, "CONFIG",
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
 		"RESETSTAT", "    Reset statistics reported by the INFO command.",
 		"REWRITE", "    Not supported: cachesrv is configured by flags and environment variables.",
-		"HELP", "    Print this help.",
-	})
+	)
 }
 
 // --- MEMORY ---
@@ -574,9 +622,7 @@ func cmdMemoryUsage(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdMemoryHelp(c *client, _ [][]byte, _ store.Tx) {
-	c.writeStringArray([]string{
-		"MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+	writeHelp(c, "MEMORY",
 		"USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value.",
-		"HELP", "    Print this help.",
-	})
+	)
 }

@@ -157,6 +157,12 @@ func cmdSet(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	key, val := args[1], args[2]
+	if !get && !nx && !xx && !exp.keepTTL {
+		// The common case needs no look at the old value.
+		setOrExpire(tx, key, val, at)
+		c.WriteString("OK")
+		return
+	}
 	old, oldAt, exists := tx.Lookup(key)
 	if get {
 		// Reply before writing: old aliases the store's memory.

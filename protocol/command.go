@@ -154,17 +154,19 @@ func errUnknownCommand(args [][]byte) string {
 	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", clip(args[0], 128), b.String())
 }
 
-// clip shortens b to n bytes and makes it safe inside a one-line error.
+// clip shortens b to n bytes and makes it safe inside a one-line error:
+// CR and LF become spaces, every other byte passes as it is.
 func clip(b []byte, n int) string {
 	if len(b) > n {
 		b = b[:n]
 	}
-	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' {
-			return ' '
+	out := []byte(string(b))
+	for i, ch := range out {
+		if ch == '\r' || ch == '\n' {
+			out[i] = ' '
 		}
-		return r
-	}, string(b))
+	}
+	return string(out)
 }
 
 // sortedUnique sorts s and drops repeats, in place.

@@ -3,6 +3,7 @@ package protocol
 import (
 	"fmt"
 	"log/slog"
+	"math"
 	"math/bits"
 	"strconv"
 	"strings"
@@ -95,13 +96,13 @@ var Settings = []*Setting{
 		}},
 	{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.MaxClients.Load(), 10) },
-		set: intSetting(func(c *Config, n int64) { c.MaxClients.Store(n) }, 1, 1<<31-1)},
+		set: intSetting(func(c *Config, n int64) { c.MaxClients.Store(n) }, 1, 1<<32-1)},
 	{Name: "timeout", Default: "0", Usage: "close a client after this many idle seconds (0 = never)", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.Timeout.Load(), 10) },
 		set: intSetting(func(c *Config, n int64) { c.Timeout.Store(n) }, 0, 1<<31-1)},
 	{Name: "proto-max-bulk-len", Default: "512mb", Usage: "largest bulk string a client may send (and a value may grow to)", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.ProtoMaxBulkLen.Load(), 10) },
-		set: sizeSetting(func(c *Config, n int64) { c.ProtoMaxBulkLen.Store(n) }, 1024)},
+		set: sizeSetting(func(c *Config, n int64) { c.ProtoMaxBulkLen.Store(n) }, 1<<20)},
 	{Name: "client-query-buffer-limit", Default: "1gb", Usage: "largest unprocessed input a client may have buffered", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.ClientQueryBufferLimit.Load(), 10) },
 		set: sizeSetting(func(c *Config, n int64) { c.ClientQueryBufferLimit.Store(n) }, 1024*1024)},
@@ -162,14 +163,16 @@ func intSetting(store func(*Config, int64), lo, hi int64) func(*Config, string) 
 	}
 }
 
+// sizeSetting parses a memory value at least lo bytes, with Redis's
+// CONFIG SET errors.
 func sizeSetting(store func(*Config, int64), lo int64) func(*Config, string) error {
 	return func(c *Config, v string) error {
 		n, err := ParseSize(v)
 		if err != nil {
-			return err
+			return fmt.Errorf("argument must be a memory value")
 		}
 		if n < lo {
-			return fmt.Errorf("argument must be at least %d", lo)
+			return fmt.Errorf("argument must be between %d and %d inclusive", lo, int64(math.MaxInt64))
 		}
 		store(c, n)
 		return nil

@@ -26,6 +26,11 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		c.dispatch(cmd.Args)
 	}
 	c.lastAt.Store(time.Now().UnixNano())
+	if c.quit {
+		// QUIT, or CLIENT KILL of itself: the replies so far go out, the
+		// rest of the pipeline is dropped, as in Redis.
+		conn.Close()
+	}
 }
 
 // dispatch resolves, checks and runs (or queues) one command.
