@@ -42,7 +42,9 @@ type client struct {
 
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch
-	shardsBuf []int // scratch for the shards a command locks
+	shardsBuf []int       // scratch for the shards a command locks
+	pipeline  [][][]byte  // scratch: the pipeline being run
+	group     []groupItem // scratch: a same-shard run of it
 }
 
 // multiState is a transaction being queued.

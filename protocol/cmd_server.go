@@ -219,7 +219,7 @@ func infoCommandStats(_ *Server, b *strings.Builder) {
 		if calls == 0 && rejected == 0 {
 			return
 		}
-		usec := cmd.stats.usec.Load()
+		usec := cmd.stats.nanos.Load() / 1000
 		perCall := 0.0
 		if calls > 0 {
 			perCall = float64(usec) / float64(calls)
@@ -580,10 +580,7 @@ func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
 	st.hits.Store(0)
 	st.misses.Store(0)
 	eachCommand(func(cmd *command) {
-		cmd.stats.calls.Store(0)
-		cmd.stats.usec.Store(0)
-		cmd.stats.rejected.Store(0)
-		cmd.stats.failed.Store(0)
+		cmd.stats.reset()
 	})
 	c.WriteString("OK")
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync/atomic"
 
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -61,11 +60,6 @@ type command struct {
 	subs                       map[string]*command
 	parent                     *command
 	stats                      cmdStat
-}
-
-// cmdStat is what INFO commandstats reports for one command.
-type cmdStat struct {
-	calls, usec, rejected, failed atomic.Int64
 }
 
 // commands is the command table, by lower-case name. It is filled in

@@ -18,18 +18,90 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 		conn.Close()
 		return
 	}
-	c.dispatch(first.Args)
-	for _, cmd := range conn.ReadPipeline() {
-		if c.quit {
-			break
+	rest := conn.ReadPipeline()
+	if len(rest) == 0 {
+		c.dispatch(first.Args)
+	} else {
+		p := append(c.pipeline[:0], first.Args)
+		for _, cmd := range rest {
+			p = append(p, cmd.Args)
 		}
-		c.dispatch(cmd.Args)
+		c.runPipeline(p)
+		clear(p) // let the collector have the arguments
+		c.pipeline = p[:0]
 	}
 	c.lastAt.Store(time.Now().UnixNano())
 	if c.quit {
 		// QUIT, or CLIENT KILL of itself: the replies so far go out, the
 		// rest of the pipeline is dropped, as in Redis.
 		conn.Close()
+	}
+}
+
+// runPipeline runs a pipeline's commands in order. A run of consecutive
+// single-key commands on one shard runs under one acquisition of that
+// shard's lock (a read lock if none of them writes); anything else -
+// multi-key and keyspace-wide commands, MULTI/EXEC, errors - runs on its
+// own, so what the client sees is exactly sequential execution. Commands
+// are never reordered: a client reading y then x must not see this
+// client's later SET y without its earlier SET x.
+func (c *client) runPipeline(p [][][]byte) {
+	for i := 0; i < len(p) && !c.quit; {
+		cmd, shard, ok := c.groupable(p[i])
+		if !ok {
+			c.dispatch(p[i])
+			i++
+			continue
+		}
+		group := append(c.group[:0], groupItem{cmd, p[i]})
+		write := cmd.flags&flagWrite != 0
+		for i++; i < len(p); i++ {
+			next, nextShard, ok := c.groupable(p[i])
+			if !ok || nextShard != shard {
+				break
+			}
+			group = append(group, groupItem{next, p[i]})
+			write = write || next.flags&flagWrite != 0
+		}
+		c.runGroup(shard, write, group)
+		clear(group)
+		c.group = group[:0]
+	}
+}
+
+// groupItem is one resolved command of a same-shard group.
+type groupItem struct {
+	cmd  *command
+	args [][]byte
+}
+
+// groupable reports whether args is a single-key command that would run
+// right now (known, right arity, authenticated, not queued in MULTI, no
+// locks of its own), and its shard. It has no side effects: a command it
+// refuses goes through dispatch, which replies as needed.
+func (c *client) groupable(args [][]byte) (*command, int, bool) {
+	if c.multi != nil || !c.authed {
+		return nil, 0, false
+	}
+	cmd := lookup(commands, args[0])
+	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) ||
+		cmd.firstKey == 0 || cmd.firstKey != cmd.lastKey ||
+		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
+		return nil, 0, false
+	}
+	return cmd, c.srv.store.ShardOf(args[cmd.firstKey]), true
+}
+
+// runGroup runs same-shard commands under one lock acquisition.
+func (c *client) runGroup(shard int, write bool, group []groupItem) {
+	st := c.srv.store
+	c.srv.stats.commandsProcessed.Add(int64(len(group)))
+	c.lastCmd.Store(group[len(group)-1].cmd)
+	st.LockShard(shard, write)
+	defer st.UnlockShard(shard, write)
+	tx := st.Tx()
+	for _, g := range group {
+		c.run(g.cmd, g.args, func() { g.cmd.run(c, g.args, tx) })
 	}
 }
 
@@ -120,11 +192,7 @@ func (c *client) run(cmd *command, args [][]byte, fn func()) {
 			c.srv.log.Error("command panicked", "cmd", cmd.fullName, "panic", r, "stack", string(debug.Stack()))
 			c.errorReply(fmt.Sprintf("ERR internal error while running '%s'", cmd.fullName))
 		}
-		cmd.stats.calls.Add(1)
-		cmd.stats.usec.Add(time.Since(start).Microseconds())
-		if c.failed {
-			cmd.stats.failed.Add(1)
-		}
+		cmd.stats.record(time.Since(start), c.failed)
 	}()
 	fn()
 }

@@ -1,0 +1,140 @@
+package protocol
+
+import (
+	"math/bits"
+	"sync/atomic"
+	"time"
+)
+
+// Per-command statistics, kept cheap enough to be always on: a few atomic
+// adds per command, and a latency histogram with power-of-two bucket
+// bounds (1 µs, 2 µs, … ~1 s, +Inf), so picking the bucket is a bit
+// count rather than a search.
+const latencyBuckets = 22 // 21 bounds, 2^0 … 2^20 µs, plus +Inf
+
+// LatencyBucketBounds are the upper bounds of the latency histogram's
+// buckets, the last one being +Inf in all but name.
+var LatencyBucketBounds = func() []time.Duration {
+	b := make([]time.Duration, latencyBuckets-1)
+	for i := range b {
+		b[i] = time.Duration(1<<i) * time.Microsecond
+	}
+	return b
+}()
+
+// cmdStat is what INFO commandstats and latencystats, and the metrics,
+// report for one command.
+type cmdStat struct {
+	calls, nanos, rejected, failed atomic.Int64
+	hist                           [latencyBuckets]atomic.Uint64
+}
+
+func (s *cmdStat) record(d time.Duration, failed bool) {
+	s.calls.Add(1)
+	s.nanos.Add(int64(d))
+	if failed {
+		s.failed.Add(1)
+	}
+	s.hist[latencyBucket(d)].Add(1)
+}
+
+// latencyBucket returns the first bucket whose bound is >= d.
+func latencyBucket(d time.Duration) int {
+	if d <= time.Microsecond {
+		return 0
+	}
+	return min(bits.Len64(uint64(d-1)/1000), latencyBuckets-1)
+}
+
+func (s *cmdStat) reset() {
+	s.calls.Store(0)
+	s.nanos.Store(0)
+	s.rejected.Store(0)
+	s.failed.Store(0)
+	for i := range s.hist {
+		s.hist[i].Store(0)
+	}
+}
+
+// CommandStats is a snapshot of one command's statistics.
+type CommandStats struct {
+	Name                    string // "get", "client|list"
+	Calls, Rejected, Failed int64
+	Total                   time.Duration
+	// Buckets counts calls per latency bucket (not cumulative); bucket i
+	// holds calls that took at most LatencyBucketBounds[i], the last one
+	// the rest.
+	Buckets [latencyBuckets]uint64
+}
+
+// Quantile estimates the q-th latency quantile (0 < q <= 1) by linear
+// interpolation inside the bucket it falls in.
+func (cs *CommandStats) Quantile(q float64) time.Duration {
+	var total uint64
+	for _, n := range cs.Buckets {
+		total += n
+	}
+	if total == 0 {
+		return 0
+	}
+	rank := q * float64(total)
+	var seen uint64
+	for i, n := range cs.Buckets {
+		if n == 0 || float64(seen+n) < rank {
+			seen += n
+			continue
+		}
+		lo := time.Duration(0)
+		if i > 0 {
+			lo = LatencyBucketBounds[i-1]
+		}
+		if i == len(LatencyBucketBounds) {
+			return lo // +Inf bucket: its lower bound is all we know
+		}
+		hi := LatencyBucketBounds[i]
+		return lo + time.Duration(float64(hi-lo)*(rank-float64(seen))/float64(n))
+	}
+	return LatencyBucketBounds[len(LatencyBucketBounds)-1]
+}
+
+// CommandStats returns a snapshot of every command's statistics, commands
+// never called included, in name order.
+func (s *Server) CommandStats() []CommandStats {
+	var out []CommandStats
+	eachCommand(func(cmd *command) {
+		cs := CommandStats{
+			Name:     cmd.fullName,
+			Calls:    cmd.stats.calls.Load(),
+			Rejected: cmd.stats.rejected.Load(),
+			Failed:   cmd.stats.failed.Load(),
+			Total:    time.Duration(cmd.stats.nanos.Load()),
+		}
+		for i := range cs.Buckets {
+			cs.Buckets[i] = cmd.stats.hist[i].Load()
+		}
+		out = append(out, cs)
+	})
+	return out
+}
+
+// Stats is a snapshot of the server-wide counters INFO stats reports.
+type Stats struct {
+	ConnectedClients    int
+	ConnectionsReceived int64
+	RejectedConnections int64
+	CommandsProcessed   int64
+	KeyspaceHits        int64
+	KeyspaceMisses      int64
+}
+
+// Stats returns a snapshot of the server-wide counters.
+func (s *Server) Stats() Stats {
+	return Stats{
+		ConnectedClients:    s.ClientCount(),
+		ConnectionsReceived: s.stats.connectionsReceived.Load(),
+		RejectedConnections: s.stats.rejectedConns.Load(),
+		CommandsProcessed:   s.stats.commandsProcessed.Load(),
+		KeyspaceHits:        s.stats.hits.Load(),
+		KeyspaceMisses:      s.stats.misses.Load(),
+	}
+}
