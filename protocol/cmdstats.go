@@ -30,12 +30,17 @@ type cmdStat struct {
 }
 
 func (s *cmdStat) record(d time.Duration, failed bool) {
-	s.calls.Add(1)
+	s.count(failed)
 	s.nanos.Add(int64(d))
+	s.hist[latencyBucket(d)].Add(1)
+}
+
+// count counts a call without timing it (latency-tracking off).
+func (s *cmdStat) count(failed bool) {
+	s.calls.Add(1)
 	if failed {
 		s.failed.Add(1)
 	}
-	s.hist[latencyBucket(d)].Add(1)
 }
 
 // latencyBucket returns the first bucket whose bound is >= d.

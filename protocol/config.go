@@ -27,6 +27,7 @@ type Config struct {
 	Timeout                atomic.Int64 // idle seconds before a client is closed; 0 = never
 	ProtoMaxBulkLen        atomic.Int64
 	ClientQueryBufferLimit atomic.Int64
+	LatencyTracking        atomic.Bool // time every command for INFO latencystats and the metrics
 
 	mu          sync.Mutex // guards requirepass
 	requirepass string
@@ -106,6 +107,19 @@ var Settings = []*Setting{
 	{Name: "client-query-buffer-limit", Default: "1gb", Usage: "largest unprocessed input a client may have buffered", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.ClientQueryBufferLimit.Load(), 10) },
 		set: sizeSetting(func(c *Config, n int64) { c.ClientQueryBufferLimit.Store(n) }, 1024*1024)},
+	{Name: "latency-tracking", Default: "yes", Usage: "time every command (per-command latency histograms); no = count calls only", Mutable: true,
+		get: func(c *Config) string { return yesNo(c.LatencyTracking.Load()) },
+		set: func(c *Config, v string) error {
+			switch strings.ToLower(v) {
+			case "yes":
+				c.LatencyTracking.Store(true)
+			case "no":
+				c.LatencyTracking.Store(false)
+			default:
+				return fmt.Errorf("argument must be 'yes' or 'no'")
+			}
+			return nil
+		}},
 	{Name: "requirepass", Default: "", Usage: "password clients must AUTH with (empty = none)", Mutable: true,
 		get: func(c *Config) string { return c.Requirepass() },
 		set: func(c *Config, v string) error { c.mu.Lock(); c.requirepass = v; c.mu.Unlock(); return nil }},
@@ -200,4 +214,11 @@ func ParseSize(v string) (int64, error) {
 		return 0, fmt.Errorf("argument must be a memory value, like 100mb or 1gb, got %q", v)
 	}
 	return n * mul, nil
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }

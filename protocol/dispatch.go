@@ -182,17 +182,26 @@ func (c *client) shardsOf(cmd *command, args [][]byte, dst []int) []int {
 	return sortedUnique(dst)
 }
 
-// run times fn for INFO commandstats and turns a panic into an error
-// reply: one bad command must not take the server down.
+// run times fn for INFO commandstats and latencystats (unless
+// latency-tracking is off) and turns a panic into an error reply: one bad
+// command must not take the server down.
 func (c *client) run(cmd *command, args [][]byte, fn func()) {
-	start := time.Now()
+	var start time.Time
+	timed := c.srv.cfg.LatencyTracking.Load()
+	if timed {
+		start = time.Now()
+	}
 	c.failed = false
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("command panicked", "cmd", cmd.fullName, "panic", r, "stack", string(debug.Stack()))
 			c.errorReply(fmt.Sprintf("ERR internal error while running '%s'", cmd.fullName))
 		}
-		cmd.stats.record(time.Since(start), c.failed)
+		if timed {
+			cmd.stats.record(time.Since(start), c.failed)
+		} else {
+			cmd.stats.count(c.failed)
+		}
 	}()
 	fn()
 }
