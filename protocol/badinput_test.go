@@ -14,7 +14,7 @@ import (
 func TestBadInputLeavesServerAndDataIntact(t *testing.T) {
 	ts := startServer(t, func(c *Config) {
 		c.ProtoMaxBulkLen.Store(1024)
-		c.ClientQueryBufferLimit.Store(64 * 1024)
+		c.ClientQueryBufferLimit.Store(128 * 1024)
 	})
 	good := ts.client(t)
 	if err := good.Set(ctx, "keep", "me", 0).Err(); err != nil {
@@ -38,7 +38,7 @@ func TestBadInputLeavesServerAndDataIntact(t *testing.T) {
 		{"huge inline", strings.Repeat("a", 70*1024) + "\r\n", "-ERR Protocol error: too big inline request", true},
 		// A bulk within proto-max-bulk-len never sent in full: the query
 		// buffer limit closes the client without a reply, as Redis does.
-		{"query buffer limit", "*200\r\n" + strings.Repeat("$1000\r\n"+strings.Repeat("y", 1000)+"\r\n", 70), "", true},
+		{"query buffer limit", "*200\r\n" + strings.Repeat("$1000\r\n"+strings.Repeat("y", 1000)+"\r\n", 140), "", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

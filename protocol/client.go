@@ -16,10 +16,10 @@ import (
 // connection's own goroutine, except those under mu, which CLIENT LIST and
 // CLIENT KILL on other connections read.
 type client struct {
-	redcon.Conn
-	srv *Server
-	net net.Conn
-	id  int64
+	*redcon.Writer // replies, flushed once per pipeline
+	srv            *Server
+	net            net.Conn
+	id             int64
 
 	created time.Time
 
@@ -43,7 +43,6 @@ type client struct {
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch
 	shardsBuf []int       // scratch for the shards a command locks
-	pipeline  [][][]byte  // scratch: the pipeline being run
 	group     []groupItem // scratch: a same-shard run of it
 }
 
@@ -58,12 +57,12 @@ type queuedCmd struct {
 	args [][]byte
 }
 
-func newClient(s *Server, conn redcon.Conn) *client {
+func newClient(s *Server, conn net.Conn) *client {
 	now := time.Now()
 	c := &client{
-		Conn:    conn,
+		Writer:  redcon.NewWriter(conn),
 		srv:     s,
-		net:     conn.NetConn(),
+		net:     conn,
 		id:      s.nextID.Add(1),
 		created: now,
 		authed:  s.cfg.Requirepass() == "",

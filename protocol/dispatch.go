@@ -5,38 +5,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
-
-	"github.com/tidwall/redcon"
 )
-
-// handle is redcon's callback for the first command of a pipeline; it
-// takes the rest of the pipeline redcon has buffered and runs it all, so
-// redcon flushes every reply in one write.
-func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
-	c, _ := conn.Context().(*client)
-	if c == nil {
-		conn.Close()
-		return
-	}
-	rest := conn.ReadPipeline()
-	if len(rest) == 0 {
-		c.dispatch(first.Args)
-	} else {
-		p := append(c.pipeline[:0], first.Args)
-		for _, cmd := range rest {
-			p = append(p, cmd.Args)
-		}
-		c.runPipeline(p)
-		clear(p) // let the collector have the arguments
-		c.pipeline = p[:0]
-	}
-	c.lastAt.Store(time.Now().UnixNano())
-	if c.quit {
-		// QUIT, or CLIENT KILL of itself: the replies so far go out, the
-		// rest of the pipeline is dropped, as in Redis.
-		conn.Close()
-	}
-}
 
 // runPipeline runs a pipeline's commands in order. A run of consecutive
 // single-key commands on one shard runs under one acquisition of that
@@ -46,6 +15,10 @@ func (s *Server) handle(conn redcon.Conn, first redcon.Command) {
 // are never reordered: a client reading y then x must not see this
 // client's later SET y without its earlier SET x.
 func (c *client) runPipeline(p [][][]byte) {
+	if len(p) == 1 {
+		c.dispatch(p[0])
+		return
+	}
 	for i := 0; i < len(p) && !c.quit; {
 		cmd, shard, ok := c.groupable(p[i])
 		if !ok {

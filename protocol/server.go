@@ -7,6 +7,7 @@ package protocol
 import (
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -14,7 +15,6 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/store"
-	"github.com/tidwall/redcon"
 )
 
 // Version is reported by INFO, HELLO and the start-up log line.
@@ -70,7 +70,31 @@ func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.listener = ln
 	s.mu.Unlock()
-	return redcon.Serve(&guardListener{Listener: ln, srv: s}, s.handle, s.accept, s.closed)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
+				continue
+			}
+			return err
+		}
+		c := s.admit(conn)
+		if c == nil {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.serveConn(c)
+		}()
+	}
 }
 
 var errAlreadyShuttingDown = errors.New("already shutting down")
@@ -87,8 +111,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	for _, c := range s.clients {
 		// Wake a client blocked in read; one in the middle of a pipeline
-		// finishes it and writes its replies first (guardConn refuses the
-		// next read).
+		// finishes it and writes its replies first (serveConn reads no
+		// more once closing is set).
 		c.net.SetReadDeadline(time.Now())
 	}
 	empty := len(s.clients) == 0
@@ -112,50 +136,82 @@ func (s *Server) closeDrained() {
 	}
 }
 
-// guardListener wraps each accepted connection in a guardConn. After
-// shutdown begins its Accept blocks until every client is gone: redcon
-// closes all connections the moment Accept fails, which would cut off
-// replies still being written.
-type guardListener struct {
-	net.Listener
-	srv *Server
-}
-
-func (l *guardListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		if l.srv.closing.Load() {
-			<-l.srv.drained
-			return nil, net.ErrClosed
-		}
-		return nil, err
-	}
-	return &guardConn{Conn: c, cfg: l.srv.cfg, closing: &l.srv.closing}, nil
-}
-
-func (s *Server) accept(conn redcon.Conn) bool {
+// admit registers a new connection as a client, or refuses it (shutting
+// down, or maxclients reached, with Redis's error).
+func (s *Server) admit(conn net.Conn) *client {
 	s.stats.connectionsReceived.Add(1)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
-		return false
+		conn.Close()
+		return nil
 	}
 	if int64(len(s.clients)) >= s.cfg.MaxClients.Load() {
 		s.stats.rejectedConns.Add(1)
-		conn.NetConn().Write([]byte("-ERR max number of clients reached\r\n"))
-		return false
+		conn.Write([]byte("-ERR max number of clients reached\r\n"))
+		conn.Close()
+		return nil
 	}
 	c := newClient(s, conn)
 	s.clients[c.id] = c
-	conn.SetContext(c)
-	return true
+	return c
 }
 
-func (s *Server) closed(conn redcon.Conn, err error) {
-	c, _ := conn.Context().(*client)
-	if c == nil {
-		return
+// serveConn runs one client: read every command the client has sent,
+// run them, write all their replies at once, repeat.
+func (s *Server) serveConn(c *client) {
+	defer s.drop(c)
+	rd := newReader(c.net, s.cfg)
+	timed := false
+	for !c.quit {
+		if s.closing.Load() {
+			return
+		}
+		if t := s.cfg.Timeout.Load(); t > 0 {
+			c.net.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+			timed = true
+		} else if timed {
+			c.net.SetReadDeadline(time.Time{})
+			timed = false
+		}
+		if s.closing.Load() { // lost a race with Shutdown's wake-up deadline
+			return
+		}
+		cmds, err := rd.readPipeline()
+		c.runPipeline(cmds)
+		c.lastAt.Store(time.Now().UnixNano())
+		var perr protoError
+		if errors.As(err, &perr) && perr != "" {
+			c.WriteError("ERR Protocol error: " + string(perr))
+			if c.Flush() == nil {
+				lingerClose(c.net)
+			}
+			return
+		}
+		if ferr := c.Flush(); ferr != nil || err != nil {
+			return
+		}
+		rd.shrink()
 	}
+}
+
+// lingerClose closes a connection whose client may still be sending, so
+// that the error reply just written is not lost: closing a socket with
+// unread input makes the kernel send a reset, and the client's kernel may
+// then drop the reply before the client reads it. It stops sending, reads
+// and discards what still arrives (bounded in time and bytes), then closes.
+func lingerClose(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.CloseWrite()
+		tc.SetReadDeadline(time.Now().Add(time.Second))
+		io.CopyN(io.Discard, tc, 4<<20)
+	}
+	conn.Close()
+}
+
+// drop closes a client's connection and forgets it.
+func (s *Server) drop(c *client) {
+	c.net.Close()
 	c.release()
 	s.mu.Lock()
 	delete(s.clients, c.id)
