@@ -180,8 +180,7 @@ func (s *Server) serveConn(c *client) {
 		cmds, err := rd.readPipeline()
 		c.runPipeline(cmds)
 		c.lastAt.Store(time.Now().UnixNano())
-		var perr protoError
-		if errors.As(err, &perr) && perr != "" {
+		if perr, ok := err.(protoError); ok && perr != "" {
 			c.WriteError("ERR Protocol error: " + string(perr))
 			if c.Flush() == nil {
 				lingerClose(c.net)
