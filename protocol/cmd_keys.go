@@ -79,10 +79,7 @@ func cmdType(c *client, args [][]byte, tx store.Tx) {
 // infinite one for GT and LT, as in Redis.
 func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 	name := strings.ToLower(string(args[0]))
-	when, ok := c.intArg(args[2])
-	if !ok {
-		return
-	}
+	// Redis checks the options before the time.
 	var nx, xx, gt, lt bool
 	for _, a := range args[3:] {
 		switch opt := strings.ToUpper(string(a)); opt {
@@ -95,7 +92,7 @@ func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 		case "LT":
 			lt = true
 		default:
-			c.errorReply("ERR Unsupported option " + clip(a, 128))
+			c.errorReply("ERR Unsupported option " + clip(a, len(a)))
 			return
 		}
 	}
@@ -105,6 +102,10 @@ func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 	}
 	if gt && lt {
 		c.errorReply("ERR GT and LT options at the same time are not compatible")
+		return
+	}
+	when, ok := c.intArg(args[2])
+	if !ok {
 		return
 	}
 	invalid := "ERR invalid expire time in '" + name + "' command"
@@ -164,7 +165,7 @@ func cmdTTL(c *client, args [][]byte, tx store.Tx) {
 	case "pttl":
 		c.WriteInt64(at - tx.Now())
 	case "expiretime":
-		c.WriteInt64(at / 1000)
+		c.WriteInt64(at/1000 + (at%1000+500)/1000) // rounded as Redis does, without overflow
 	default:
 		c.WriteInt64(at)
 	}
@@ -225,6 +226,10 @@ func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 			if !ok {
 				return
 			}
+			if db < math.MinInt32 || db > math.MaxInt32 {
+				c.errorReply("ERR value is out of range, value must between -2147483648 and 2147483647")
+				return
+			}
 			if db != 0 {
 				c.errorReply(errDBRange)
 				return
@@ -265,8 +270,8 @@ func cmdKeys(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdScan(c *client, args [][]byte, tx store.Tx) {
-	cursor, err := strconv.ParseUint(string(args[1]), 10, 64)
-	if err != nil {
+	cursor, ok := parseCursor(args[1])
+	if !ok {
 		c.errorReply("ERR invalid cursor")
 		return
 	}
@@ -341,4 +346,35 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 	}
 	tx.Flush()
 	c.WriteString("OK")
+}
+
+// parseCursor parses a SCAN cursor as Redis does, with C's strtoul: an
+// optional sign ("-1" wraps around), decimal digits, no leading space, and
+// the empty string reading as 0.
+func parseCursor(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, true
+	}
+	neg := b[0] == '-'
+	if b[0] == '+' || b[0] == '-' {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0, false
+	}
+	var u uint64
+	for _, ch := range b {
+		if ch < '0' || ch > '9' {
+			return 0, false
+		}
+		d := uint64(ch - '0')
+		if u > (math.MaxUint64-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	if neg {
+		u = -u
+	}
+	return u, true
 }

@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"math"
+	"math/big"
 	"strconv"
 	"strings"
 
@@ -95,25 +96,28 @@ func (e *expiry) at(c *client, args [][]byte, now int64, cmdName string) (int64,
 }
 
 // parseExpiryOpt consumes an expiry option at args[i] if there is one,
-// returning the index of the next argument, or -1 on a syntax error.
+// returning the index of the next argument, or -1 on a syntax error. As in
+// Redis, an option may be repeated (the last value wins), but two
+// different ones conflict.
 func (e *expiry) parse(args [][]byte, i int, allowKeepTTL, allowPersist bool) (int, bool) {
 	opt := strings.ToUpper(string(args[i]))
 	switch opt {
 	case "EX", "PX", "EXAT", "PXAT":
-		if e.specified || i+1 >= len(args) {
+		unit := map[string]byte{"EX": 's', "PX": 'm', "EXAT": 'S', "PXAT": 'M'}[opt]
+		if e.keepTTL || e.persist || (e.unit != 0 && e.unit != unit) || i+1 >= len(args) {
 			return -1, true
 		}
-		e.unit = map[string]byte{"EX": 's', "PX": 'm', "EXAT": 'S', "PXAT": 'M'}[opt]
+		e.unit = unit
 		e.valueIdx, e.specified = i+1, true
 		return i + 2, true
 	case "KEEPTTL":
-		if !allowKeepTTL || e.specified {
+		if !allowKeepTTL || e.unit != 0 || e.persist {
 			return -1, true
 		}
 		e.keepTTL, e.specified = true, true
 		return i + 1, true
 	case "PERSIST":
-		if !allowPersist || e.specified {
+		if !allowPersist || e.unit != 0 || e.keepTTL {
 			return -1, true
 		}
 		e.persist, e.specified = true, true
@@ -250,13 +254,15 @@ func cmdGetEx(c *client, args [][]byte, tx store.Tx) {
 		}
 		i = next
 	}
-	at, ok := exp.at(c, args, tx.Now(), "getex")
-	if !ok {
-		return
-	}
+	// Redis looks the key up before it checks the expiry's value: a
+	// missing key answers nil whatever the value.
 	val, ok := tx.Get(args[1])
 	if !ok {
 		c.WriteNull()
+		return
+	}
+	at, ok := exp.at(c, args, tx.Now(), "getex")
+	if !ok {
 		return
 	}
 	c.WriteBulk(val)
@@ -344,21 +350,21 @@ func cmdIncr(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdIncrByFloat(c *client, args [][]byte, tx store.Tx) {
-	delta, ok := parseFloat(args[2])
-	if !ok {
-		c.errorReply(errNotFloat)
-		return
-	}
 	cur, at, exists := tx.Lookup(args[1])
-	var f float64
+	f := new(big.Float)
 	if exists {
+		var ok bool
 		if f, ok = parseFloat(cur); !ok {
 			c.errorReply(errNotFloat)
 			return
 		}
 	}
-	f += delta
-	if math.IsNaN(f) || math.IsInf(f, 0) {
+	delta, ok := parseFloat(args[2])
+	if !ok {
+		c.errorReply(errNotFloat)
+		return
+	}
+	if f, ok = addFloat(f, delta); !ok {
 		c.errorReply(errNaNOrInf)
 		return
 	}
@@ -425,7 +431,8 @@ func cmdSetRange(c *client, args [][]byte, tx store.Tx) {
 		c.WriteInt(len(cur))
 		return
 	}
-	if off+int64(len(val)) > c.srv.cfg.ProtoMaxBulkLen.Load() {
+	// Written so that a huge offset cannot overflow the sum.
+	if off > c.srv.cfg.ProtoMaxBulkLen.Load()-int64(len(val)) {
 		c.errorReply(errTooBig)
 		return
 	}

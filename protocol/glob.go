@@ -5,6 +5,12 @@ package protocol
 // It is Redis's stringmatchlen, iterative with one backtrack point for
 // '*', so a hostile pattern costs O(len(p)*len(s)), never exponential.
 func globMatch(p, s []byte) bool {
+	if len(s) == 0 {
+		// Redis's loop never starts on an empty string: only the empty
+		// pattern matches it ("*" does not; KEYS * and SCAN MATCH * skip
+		// matching altogether).
+		return len(p) == 0
+	}
 	var starP, starS = -1, 0
 	pi, si := 0, 0
 	for si < len(s) {
@@ -77,7 +83,7 @@ func matchClass(p []byte, i int, ch byte) (int, bool) {
 				match = true
 			}
 			i++
-		case i+2 < len(p) && p[i+1] == '-' && p[i+2] != ']':
+		case i+2 < len(p) && p[i+1] == '-': // as in Redis, even "[a-]" is a range, to ']'
 			lo, hi := p[i], p[i+2]
 			if lo > hi {
 				lo, hi = hi, lo

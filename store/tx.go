@@ -224,17 +224,14 @@ func (t Tx) unlockShard(i int, write bool) {
 	}
 }
 
-// randomKey picks a live key; Go's map iteration starts at a random place,
-// which is random enough for RANDOMKEY. A few expired picks are skipped.
+// randomKey picks a live key: Go's map iteration starts at a random
+// place, which is random enough for RANDOMKEY. Expired entries not yet
+// reclaimed are skipped, however many there are: Redis answers nil only
+// when no key is live.
 func (s *shard) randomKey(now int64) ([]byte, bool) {
-	tries := 0
 	for _, l := range s.index {
-		e := s.entryAt(l)
-		if !e.expired(now) {
+		if e := s.entryAt(l); !e.expired(now) {
 			return bytes.Clone(e.key()), true
-		}
-		if tries++; tries > 100 {
-			break
 		}
 	}
 	for _, l := range s.collided {
