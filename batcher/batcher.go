@@ -37,8 +37,11 @@ type Batcher[T any] struct {
 }
 
 // New starts a batcher that calls flush with at most size items at a
-// time, no later than linger after the first item of a batch arrived. The
-// slice passed to flush is reused afterwards: flush must not keep it.
+// time, no later than linger after the first item of a batch arrived. A
+// linger of 0 never waits: a batch is whatever has queued up by the time
+// the previous flush ended, which batches under load and adds no latency
+// when idle. The slice passed to flush is reused afterwards: flush must
+// not keep it.
 func New[T any](size int, linger time.Duration, flush func([]T)) *Batcher[T] {
 	if size < 1 {
 		size = 1
@@ -102,15 +105,35 @@ func (b *Batcher[T]) loop() {
 				send()
 				return
 			}
-			if len(batch) == 0 {
+			batch = append(batch, item)
+			if b.linger == 0 {
+				b.drain(&batch)
+				send()
+				continue
+			}
+			if len(batch) == 1 {
 				timer.Reset(b.linger)
 			}
-			batch = append(batch, item)
 			if len(batch) >= b.size {
 				send()
 			}
 		case <-timer.C:
 			send()
+		}
+	}
+}
+
+// drain adds the items already queued, up to a full batch, without waiting.
+func (b *Batcher[T]) drain(batch *[]T) {
+	for len(*batch) < b.size {
+		select {
+		case item, ok := <-b.in:
+			if !ok {
+				return
+			}
+			*batch = append(*batch, item)
+		default:
+			return
 		}
 	}
 }

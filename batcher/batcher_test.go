@@ -177,3 +177,28 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestZeroLingerBatchesWhatIsQueued: with linger 0 a lone item is flushed
+// at once, and items queued while a flush runs go out together.
+func TestZeroLingerBatchesWhatIsQueued(t *testing.T) {
+	r := &recorder{delay: 20 * time.Millisecond}
+	b := New(64, 0, r.flush)
+	start := time.Now()
+	b.Add(context.Background(), 0)
+	waitFor(t, func() bool { return len(r.all()) == 1 })
+	if d := time.Since(start); d > 15*time.Millisecond+r.delay {
+		t.Fatalf("a lone item waited %v", d)
+	}
+	for i := 1; i <= 40; i++ { // queued while the flushes sleep
+		b.Add(context.Background(), i)
+	}
+	b.Close()
+	if len(r.all()) != 41 {
+		t.Fatalf("lost items")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.batches) > 10 {
+		t.Fatalf("%d batches for 41 items: queued items were not batched", len(r.batches))
+	}
+}

@@ -43,7 +43,8 @@ type client struct {
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch
 	shardsBuf []int       // scratch for the shards a command locks
-	group     []groupItem // scratch: a same-shard run of it
+	group     []groupItem // scratch: a same-shard run of a pipeline
+	remote    []remoteCmd // scratch: a run of a pipeline bound for other nodes
 }
 
 // multiState is a transaction being queued.

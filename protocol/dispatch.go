@@ -2,6 +2,8 @@ package protocol
 
 import (
 	"fmt"
+
+	"github.com/cachesrv/cachesrv/cluster"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -20,6 +22,22 @@ func (c *client) runPipeline(p [][][]byte) {
 		return
 	}
 	for i := 0; i < len(p) && !c.quit; {
+		if r, ok := c.remoteTarget(p[i]); ok {
+			// A run of commands for other nodes goes out in one go.
+			run := append(c.remote[:0], r)
+			for i++; i < len(p); i++ {
+				next, ok := c.remoteTarget(p[i])
+				if !ok {
+					break
+				}
+				run = append(run, next)
+			}
+			c.srv.stats.commandsProcessed.Add(int64(len(run)))
+			c.forwardRun(run)
+			clear(run)
+			c.remote = run[:0]
+			continue
+		}
 		cmd, shard, ok := c.groupable(p[i])
 		if !ok {
 			c.dispatch(p[i])
@@ -60,6 +78,9 @@ func (c *client) groupable(args [][]byte) (*command, int, bool) {
 	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) ||
 		cmd.firstKey == 0 || cmd.firstKey != cmd.lastKey ||
 		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
+		return nil, 0, false
+	}
+	if cl := c.srv.cl; cl != nil && !cl.Table().Local(cluster.Slot(args[cmd.firstKey])) {
 		return nil, 0, false
 	}
 	return cmd, c.srv.store.ShardOf(args[cmd.firstKey]), true
@@ -104,6 +125,28 @@ func (c *client) dispatch(args [][]byte) {
 		cmd.stats.rejected.Add(1)
 		c.rejectQueued("NOAUTH Authentication required.")
 		return
+	}
+	if c.srv.cl != nil {
+		switch r := c.route(cmd, args); r.kind {
+		case routeError:
+			cmd.stats.rejected.Add(1)
+			c.rejectQueued(r.msg)
+			return
+		case routeRemote, routeSplit:
+			if c.multi != nil || cmd.flags&flagSelfLocking != 0 {
+				// A transaction (or WATCH) runs on one node: its keys must
+				// live on the node the client talks to.
+				cmd.stats.rejected.Add(1)
+				c.rejectQueued(errCrossSlot)
+				return
+			}
+			if r.kind == routeRemote {
+				c.forward(r.addr, args)
+			} else {
+				c.split(cmd, args)
+			}
+			return
+		}
 	}
 	if c.multi != nil && cmd.flags&flagNotQueued == 0 {
 		if cmd.flags&flagNoMulti != 0 {

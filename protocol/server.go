@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cachesrv/cachesrv/cluster"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -41,6 +42,10 @@ type Server struct {
 	listener net.Listener
 
 	stats serverStats
+
+	cl          *cluster.Cluster // nil on a single node
+	clusterMode ClusterMode
+	peers       peerLinks // proxy mode's connections to other nodes
 }
 
 // serverStats are the counters INFO stats reports.
@@ -120,6 +125,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if empty {
 		s.closeDrained()
 	}
+	defer s.peers.close()
 	select {
 	case <-s.drained:
 		return nil

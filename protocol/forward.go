@@ -1,0 +1,242 @@
+package protocol
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachesrv/cachesrv/batcher"
+)
+
+// Forwarding (proxy mode): a command for keys another node owns is sent
+// to that node over a persistent, pipelined connection and its reply is
+// relayed. Commands from all clients bound for one peer go through one
+// batcher, so under load many of them share one write; replies come back
+// in order on the same connection and are matched to requests by
+// position. A client waits for its forwarded command before running the
+// next local one, and a write waits for its earlier writes to other
+// peers (a client's writes must not become visible out of order), but
+// reads, and writes to one peer, are sent without waiting.
+const (
+	forwardBatch   = 128
+	forwardLinger  = 0 // batch what queues up during a write; never wait
+	forwardDial    = 2 * time.Second
+	forwardTimeout = 10 * time.Second
+)
+
+// fwd is one forwarded command.
+type fwd struct {
+	req   []byte // the command, RESP-encoded
+	reply []byte // the peer's reply, RESP-encoded
+	err   error
+	done  chan struct{}
+}
+
+// peerLinks holds one link per peer RESP address.
+type peerLinks struct {
+	mu    sync.Mutex
+	links map[string]*peerLink
+	stats forwardStats
+}
+
+// forwardStats are the forwarding counters the metrics export.
+type forwardStats struct {
+	commands, batches, errors atomic.Int64
+}
+
+func (p *peerLinks) link(addr string) *peerLink {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.links == nil {
+		p.links = make(map[string]*peerLink)
+	}
+	l := p.links[addr]
+	if l == nil {
+		l = &peerLink{addr: addr, stats: &p.stats}
+		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
+		p.links[addr] = l
+	}
+	return l
+}
+
+func (p *peerLinks) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.links {
+		l.b.Close()
+		l.mu.Lock()
+		if l.conn != nil {
+			l.conn.Close()
+		}
+		l.mu.Unlock()
+	}
+	p.links = nil
+}
+
+// peerLink is the connection to one peer. flush (the batcher's goroutine)
+// dials and writes; a reader goroutine per connection reads replies.
+type peerLink struct {
+	addr  string
+	b     *batcher.Batcher[*fwd]
+	stats *forwardStats
+
+	mu      sync.Mutex
+	conn    net.Conn
+	waiting []*fwd // sent, reply not yet read, in order
+}
+
+// send queues f for the peer; its done channel closes with the reply.
+func (l *peerLink) send(f *fwd) {
+	f.done = make(chan struct{})
+	l.stats.commands.Add(1)
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	if err := l.b.Add(ctx, f); err != nil {
+		f.err = err
+		close(f.done)
+	}
+}
+
+func (l *peerLink) flush(fs []*fwd) {
+	l.stats.batches.Add(1)
+	l.mu.Lock()
+	if l.conn == nil {
+		conn, err := net.DialTimeout("tcp", l.addr, forwardDial)
+		if err != nil {
+			l.mu.Unlock()
+			for _, f := range fs {
+				l.fail(f, err)
+			}
+			return
+		}
+		l.conn = conn
+		go l.readReplies(conn)
+	}
+	conn := l.conn
+	l.waiting = append(l.waiting, fs...) // before writing: the reply may come at once
+	l.mu.Unlock()
+	bufs := make(net.Buffers, len(fs))
+	for i, f := range fs {
+		bufs[i] = f.req
+	}
+	conn.SetWriteDeadline(time.Now().Add(forwardTimeout))
+	if _, err := bufs.WriteTo(conn); err != nil {
+		conn.Close() // the reader fails everything waiting
+	}
+}
+
+func (l *peerLink) fail(f *fwd, err error) {
+	l.stats.errors.Add(1)
+	f.err = err
+	close(f.done)
+}
+
+// readReplies matches replies on conn to the commands waiting, in order.
+func (l *peerLink) readReplies(conn net.Conn) {
+	rd := bufio.NewReaderSize(conn, 64<<10)
+	for {
+		reply, err := readReply(rd)
+		l.mu.Lock()
+		if err != nil || len(l.waiting) == 0 {
+			if err == nil {
+				err = errors.New("reply without a request")
+			}
+			waiting := l.waiting
+			l.waiting = nil
+			if l.conn == conn {
+				l.conn = nil
+			}
+			l.mu.Unlock()
+			conn.Close()
+			for _, f := range waiting {
+				l.fail(f, err)
+			}
+			return
+		}
+		f := l.waiting[0]
+		l.waiting[0] = nil
+		l.waiting = l.waiting[1:]
+		l.mu.Unlock()
+		f.reply = reply
+		close(f.done)
+	}
+}
+
+// readReply reads one complete RESP2 reply, nested arrays included, and
+// returns its bytes as they came.
+func readReply(rd *bufio.Reader) ([]byte, error) {
+	var out []byte
+	return appendReply(out, rd)
+}
+
+func appendReply(out []byte, rd *bufio.Reader) ([]byte, error) {
+	line, err := rd.ReadSlice('\n')
+	if err != nil {
+		return out, err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return out, fmt.Errorf("malformed reply %q", line)
+	}
+	out = append(out, line...)
+	switch line[0] {
+	case '+', '-', ':':
+		return out, nil
+	case '$':
+		n, err := strconv.Atoi(string(line[1 : len(line)-2]))
+		if err != nil {
+			return out, err
+		}
+		if n < 0 {
+			return out, nil
+		}
+		start := len(out)
+		out = append(out, make([]byte, n+2)...)
+		_, err = readFull(rd, out[start:])
+		return out, err
+	case '*':
+		n, err := strconv.Atoi(string(line[1 : len(line)-2]))
+		if err != nil {
+			return out, err
+		}
+		for range max(n, 0) {
+			if out, err = appendReply(out, rd); err != nil {
+				return out, err
+			}
+		}
+		return out, nil
+	}
+	return out, fmt.Errorf("unknown reply type %q", line[0])
+}
+
+func readFull(rd *bufio.Reader, b []byte) (int, error) {
+	n := 0
+	for n < len(b) {
+		m, err := rd.Read(b[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// encodeCommand appends args as a RESP array of bulk strings.
+func encodeCommand(dst []byte, args [][]byte) []byte {
+	dst = append(dst, '*')
+	dst = strconv.AppendInt(dst, int64(len(args)), 10)
+	dst = append(dst, '\r', '\n')
+	for _, a := range args {
+		dst = append(dst, '$')
+		dst = strconv.AppendInt(dst, int64(len(a)), 10)
+		dst = append(dst, '\r', '\n')
+		dst = append(dst, a...)
+		dst = append(dst, '\r', '\n')
+	}
+	return dst
+}
