@@ -1,0 +1,79 @@
+package workload
+
+import (
+	"math"
+	"testing"
+)
+
+func TestAppendKey(t *testing.T) {
+	if got := string(AppendKey([]byte("x"), 42)); got != "xkey:000000000042" {
+		t.Fatalf("got %q", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { AppendKey(make([]byte, 0, 32)[:0], 7) }); n > 1 {
+		t.Fatalf("%v allocs", n)
+	}
+}
+
+// The Zipf sampler's hottest key gets the share the distribution says,
+// and indexes stay in range.
+func TestZipfShares(t *testing.T) {
+	for _, theta := range []float64{0.99, 0.5, 1.2} {
+		k, err := NewKeys(1000, Zipf, theta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := k.Sampler(1)
+		const n = 200_000
+		hits := 0
+		for range n {
+			i := s.Next()
+			if i < 0 || i >= k.N {
+				t.Fatalf("index %d out of range", i)
+			}
+			if i == 0 {
+				hits++
+			}
+		}
+		got, want := float64(hits)/n, k.HottestShare()
+		if math.Abs(got-want) > 0.15*want {
+			t.Errorf("theta %v: hottest share %.4f, want about %.4f", theta, got, want)
+		}
+	}
+}
+
+func TestUniformCoversRange(t *testing.T) {
+	k, _ := NewKeys(10, Uniform, 0)
+	s := k.Sampler(3)
+	seen := map[int]bool{}
+	for range 1000 {
+		seen[s.Next()] = true
+	}
+	if len(seen) != 10 {
+		t.Fatalf("saw %d of 10 keys", len(seen))
+	}
+}
+
+func TestParse(t *testing.T) {
+	for in, want := range map[string]float64{"9:1": 0.9, "1:0": 1, "0:1": 0, "50:50": 0.5} {
+		if got, err := ParseRatio(in); err != nil || got != want {
+			t.Errorf("ParseRatio(%q) = %v, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"", "1", "0:0", "a:b", "-1:2"} {
+		if _, err := ParseRatio(bad); err == nil {
+			t.Errorf("ParseRatio(%q) accepted", bad)
+		}
+	}
+	if l, err := ParseInts("1, 2,64"); err != nil || len(l) != 3 || l[2] != 64 {
+		t.Errorf("ParseInts: %v %v", l, err)
+	}
+	if _, err := ParseInts("1,0"); err == nil {
+		t.Error("ParseInts accepted 0")
+	}
+	if _, err := NewKeys(100, Zipf, 1); err == nil {
+		t.Error("zipf exponent 1 accepted")
+	}
+	if _, err := NewKeys(100, "gauss", 0); err == nil {
+		t.Error("unknown distribution accepted")
+	}
+}

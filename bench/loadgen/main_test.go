@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
+	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/store"
+)
+
+// fakeServerEnv makes the test binary act as a cachesrv process, so that
+// -compare's process handling (start, wait for PING, CPU from /proc,
+// SIGTERM) is tested without building ./cmd/cachesrv.
+const fakeServerEnv = "LOADGEN_TEST_FAKE_CACHESRV"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeServerEnv) == "1" {
+		os.Exit(fakeServer(os.Args[1:]))
+	}
+	os.Exit(m.Run())
+}
+
+func fakeServer(args []string) int {
+	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
+	bind := fs.String("bind", "127.0.0.1", "")
+	port := fs.Int("port", 0, "")
+	fs.String("log-level", "", "")
+	version := fs.Bool("version", false, "")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *version {
+		os.Stdout.WriteString("cachesrv (loadgen test stand-in)\n")
+		return 0
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(*bind, strconv.Itoa(*port)))
+	if err != nil {
+		return 1
+	}
+	srv, _ := newServer(ln)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM)
+	<-sig
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(ctx)
+	return 0
+}
+
+func newServer(ln net.Listener) (*protocol.Server, *store.Store) {
+	st, err := store.New(store.Options{Shards: 16})
+	if err != nil {
+		panic(err)
+	}
+	srv := protocol.NewServer(protocol.NewConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	go srv.Serve(ln)
+	return srv, st
+}
+
+func TestAgainstInProcessServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, st := newServer(ln)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	})
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := []string{"-addr", ln.Addr().String(), "-duration", "1200ms", "-warmup", "100ms", "-conns", "4",
+		"-keys", "2000", "-pipeline", "16", "-ratio", "1:1", "-dist", "zipf", "-out", dir}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	if n := st.DBSize(); n != 2000 {
+		t.Errorf("server holds %d keys after preload, want 2000", n)
+	}
+	header, rows := reporttest.Check(t, dir, "loadgen")
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	r := rows[0]
+	if ops, _ := strconv.Atoi(r[reporttest.Column(t, header, "ops")]); ops == 0 {
+		t.Errorf("no ops: %v", r)
+	}
+	if e := r[reporttest.Column(t, header, "errors")]; e != "0" {
+		t.Errorf("%s error replies", e)
+	}
+	if p99, _ := strconv.Atoi(r[reporttest.Column(t, header, "p99_us")]); p99 <= 0 {
+		t.Errorf("p99 %d", p99)
+	}
+	if !strings.Contains(errb.String(), "ops/s") || !strings.Contains(errb.String(), "preloaded") {
+		t.Errorf("no progress on stderr:\n%s", errb.String())
+	}
+	if !strings.Contains(out.String(), "GET:SET 1:1 P16") {
+		t.Errorf("no runs table:\n%s", out.String())
+	}
+}
+
+func TestCompare(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts server processes")
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(fakeServerEnv, "1")
+	_, redisErr := exec.LookPath("redis-server")
+	servers := 1
+	if redisErr == nil {
+		servers = 2
+	}
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	args := []string{"-compare", "-bin", exe, "-duration", "300ms", "-warmup", "50ms", "-rounds", "2", "-conns", "2",
+		"-keys", "500", "-pipeline", "4", "-ratio", "0:1", "-out", dir}
+	if code := run(args, &out, &errb); code != 0 {
+		t.Fatalf("exit %d\n%s", code, errb.String())
+	}
+	header, rows := reporttest.Check(t, dir, "loadgen-compare")
+	if len(rows) != 2*servers {
+		t.Fatalf("%d rows, want %d", len(rows), 2*servers)
+	}
+	cpu := reporttest.Column(t, header, "server_cpu_seconds")
+	for _, r := range rows {
+		if r[cpu] == "" {
+			t.Errorf("no server CPU in %v", r)
+		}
+	}
+	if servers == 2 && !strings.Contains(out.String(), "median ratio") {
+		t.Errorf("no ratio table:\n%s", out.String())
+	}
+}
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, a := range []string{"127.0.0.1:6379", "localhost:6379", "[::1]:6379"} {
+		if err := checkLoopback(a); err != nil {
+			t.Errorf("%s refused: %v", a, err)
+		}
+	}
+	for _, a := range []string{"10.0.0.1:6379", "192.168.1.2:6379", "8.8.8.8:53"} {
+		if err := checkLoopback(a); err == nil {
+			t.Errorf("%s accepted", a)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"-addr", "10.1.2.3:6379", "-duration", "1s"}, &out, &errb); code != 2 {
+		t.Errorf("exit %d for a non-loopback address", code)
+	}
+}
+
+func TestReadReply(t *testing.T) {
+	in := "+OK\r\n:12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n$1\r\nx\r\n-ERR inner\r\n-ERR top\r\n*-1\r\n"
+	r := bufio.NewReader(strings.NewReader(in))
+	want := []string{"", "", "", "", "ERR inner", "ERR top", ""}
+	for i, w := range want {
+		e, err := readReply(r)
+		if err != nil {
+			t.Fatalf("reply %d: %v", i, err)
+		}
+		if string(e) != w {
+			t.Errorf("reply %d: error %q, want %q", i, e, w)
+		}
+	}
+	if _, err := readReply(bufio.NewReader(strings.NewReader("?\r\n"))); !errors.Is(err, errProtocol) {
+		t.Errorf("bad type byte: %v", err)
+	}
+}
+
+func TestEncoder(t *testing.T) {
+	e := newEncoder([]byte("vv"))
+	got := string(e.set(e.get(nil, 7), 8))
+	want := "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000007\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000008\r\n$2\r\nvv\r\n"
+	if got != want {
+		t.Fatalf("got %q", got)
+	}
+}
