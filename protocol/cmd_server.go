@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"runtime"
@@ -65,8 +66,10 @@ var infoSections = []struct {
 	{"replication", "Replication", true, infoReplication},
 	{"cpu", "CPU", true, infoCPU},
 	{"commandstats", "Commandstats", false, infoCommandStats},
+	{"latencystats", "Latencystats", false, infoLatencyStats},
 	{"cluster", "Cluster", true, infoCluster},
 	{"keyspace", "Keyspace", true, infoKeyspace},
+	{"shards", "Shards", false, infoShards},
 }
 
 func cmdInfo(c *client, args [][]byte, _ store.Tx) {
@@ -227,6 +230,93 @@ func infoCommandStats(_ *Server, b *strings.Builder) {
 		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
 			cmd.fullName, calls, usec, perCall, rejected, cmd.stats.failed.Load())
 	})
+}
+
+// latencyPercentiles are the quantiles INFO latencystats reports, with
+// their labels; Redis's latency-tracking-info-percentiles default.
+var latencyPercentiles = []struct {
+	label string
+	q     float64
+}{{"p50", 0.50}, {"p99", 0.99}, {"p99.9", 0.999}}
+
+// infoLatencyStats writes Redis 7's latencystats lines, one per command
+// with timed calls, estimated from its latency histogram. Calls made while
+// latency-tracking was off are not in the histogram, as in Redis.
+func infoLatencyStats(s *Server, b *strings.Builder) {
+	for _, cs := range s.CommandStats() {
+		var timed uint64
+		for _, n := range cs.Buckets {
+			timed += n
+		}
+		if timed == 0 {
+			continue
+		}
+		fmt.Fprintf(b, "latency_percentiles_usec_%s:", cs.Name)
+		for i, p := range latencyPercentiles {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(b, "%s=%.3f", p.label, float64(cs.Quantile(p.q))/float64(time.Microsecond))
+		}
+		b.WriteString("\r\n")
+	}
+}
+
+// shardTopN is how many shards INFO shards lists by wait time.
+const shardTopN = 5
+
+// infoShards summarises lock contention over the shards since start:
+// totals, the spread of keys, and the shards that waited longest (the
+// full table is CACHESRV.SHARDS).
+func infoShards(s *Server, b *strings.Builder) {
+	stats := s.store.Stats()
+	var acq, contended uint64
+	var wait, maxWait time.Duration
+	keysMin, keysMax := int64(-1), int64(0)
+	for _, st := range stats {
+		acq += st.LockAcquisitions
+		contended += st.LockContended
+		wait += st.LockWait
+		maxWait = max(maxWait, st.LockMaxWait)
+		if keysMin < 0 || st.Keys < keysMin {
+			keysMin = st.Keys
+		}
+		keysMax = max(keysMax, st.Keys)
+	}
+	field(b, "shards", len(stats))
+	field(b, "shard_keys_min", max(keysMin, 0))
+	field(b, "shard_keys_max", keysMax)
+	field(b, "lock_acquisitions", acq)
+	field(b, "lock_contended", contended)
+	field(b, "lock_contended_pct", fmt.Sprintf("%.2f", pct(contended, acq)))
+	field(b, "lock_wait_usec", wait.Microseconds())
+	field(b, "lock_max_wait_usec", maxWait.Microseconds())
+	order := make([]int, 0, len(stats))
+	for i, st := range stats {
+		if st.LockWait > 0 {
+			order = append(order, i)
+		}
+	}
+	slices.SortFunc(order, func(x, y int) int {
+		if c := cmp.Compare(stats[y].LockWait, stats[x].LockWait); c != 0 {
+			return c
+		}
+		return cmp.Compare(x, y)
+	})
+	for rank, i := range order[:min(len(order), shardTopN)] {
+		st := stats[i]
+		fmt.Fprintf(b, "top_wait_%d:shard=%d,wait_usec=%d,contended=%d,acquisitions=%d,contended_pct=%.2f,max_wait_usec=%d,keys=%d\r\n",
+			rank+1, i, st.LockWait.Microseconds(), st.LockContended, st.LockAcquisitions,
+			pct(st.LockContended, st.LockAcquisitions), st.LockMaxWait.Microseconds(), st.Keys)
+	}
+}
+
+// pct is part as a percentage of whole, 0 when whole is.
+func pct(part, whole uint64) float64 {
+	if whole == 0 {
+		return 0
+	}
+	return 100 * float64(part) / float64(whole)
 }
 
 // eachCommand visits every command and subcommand, in name order.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"math"
 	"math/bits"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +23,13 @@ type Config struct {
 	Shards    int
 	LogFormat string
 	LogLevel  slog.LevelVar
+
+	Cluster ClusterConfig
+
+	// MetricsAddr is where /metrics, /healthz, /readyz (and, with Pprof,
+	// /debug/pprof/) are served; "" disables the HTTP listener.
+	MetricsAddr string
+	Pprof       bool
 
 	MaxClients             atomic.Int64
 	Timeout                atomic.Int64 // idle seconds before a client is closed; 0 = never
@@ -67,8 +75,10 @@ type Setting struct {
 	Usage   string
 	// Mutable settings can be changed by CONFIG SET at run time.
 	Mutable bool
-	get     func(*Config) string
-	set     func(*Config, string) error
+	// Bool settings may be given as a bare flag (--cluster).
+	Bool bool
+	get  func(*Config) string
+	set  func(*Config, string) error
 }
 
 // Set parses value into the setting, as a flag or CONFIG SET would.
@@ -85,6 +95,27 @@ var Settings = []*Setting{
 	{Name: "port", Default: "6379", Usage: "TCP port for RESP clients",
 		get: func(c *Config) string { return strconv.Itoa(c.Port) },
 		set: intSetting(func(c *Config, n int64) { c.Port = int(n) }, 0, 65535)},
+	{Name: "metrics-addr", Default: "127.0.0.1:9121", Usage: "host:port for HTTP /metrics, /healthz and /readyz (empty = no HTTP listener)",
+		get: func(c *Config) string { return c.MetricsAddr },
+		set: func(c *Config, v string) error {
+			if v != "" {
+				_, port, err := net.SplitHostPort(v)
+				if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 {
+					return fmt.Errorf("must be host:port or empty, got %q", v)
+				}
+			}
+			c.MetricsAddr = v
+			return nil
+		}},
+	{Name: "pprof", Default: "no", Usage: "serve Go's profiler at /debug/pprof/ on metrics-addr: yes or no",
+		get: func(c *Config) string { return yesNo(c.Pprof) },
+		set: func(c *Config, v string) error {
+			b, err := parseYesNo(v)
+			if err == nil {
+				c.Pprof = b
+			}
+			return err
+		}},
 	{Name: "shards", Default: "256", Usage: "number of lock shards in the store, a power of two",
 		get: func(c *Config) string { return strconv.Itoa(c.Shards) },
 		set: func(c *Config, v string) error {
@@ -110,15 +141,11 @@ var Settings = []*Setting{
 	{Name: "latency-tracking", Default: "yes", Usage: "time every command (per-command latency histograms); no = count calls only", Mutable: true,
 		get: func(c *Config) string { return yesNo(c.LatencyTracking.Load()) },
 		set: func(c *Config, v string) error {
-			switch strings.ToLower(v) {
-			case "yes":
-				c.LatencyTracking.Store(true)
-			case "no":
-				c.LatencyTracking.Store(false)
-			default:
-				return fmt.Errorf("argument must be 'yes' or 'no'")
+			b, err := parseYesNo(v)
+			if err == nil {
+				c.LatencyTracking.Store(b)
 			}
-			return nil
+			return err
 		}},
 	{Name: "requirepass", Default: "", Usage: "password clients must AUTH with (empty = none)", Mutable: true,
 		get: func(c *Config) string { return c.Requirepass() },
@@ -214,6 +241,17 @@ func ParseSize(v string) (int64, error) {
 		return 0, fmt.Errorf("argument must be a memory value, like 100mb or 1gb, got %q", v)
 	}
 	return n * mul, nil
+}
+
+// parseYesNo parses a Redis-style boolean directive.
+func parseYesNo(v string) (bool, error) {
+	switch strings.ToLower(v) {
+	case "yes":
+		return true, nil
+	case "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("argument must be 'yes' or 'no'")
 }
 
 func yesNo(b bool) string {

@@ -744,6 +744,15 @@ var docs = map[string]cmdDoc{
 		complexity: "O(1)",
 	},
 
+	// ---- cachesrv's own ----
+	// since is the cachesrv version that added the command.
+	"cachesrv.shards": {
+		summary:    "Reports every shard's keys, bytes and lock contention: one flat field/value array per shard.",
+		since:      "0.1.0",
+		group:      "server",
+		complexity: "O(N) where N is the number of shards",
+	},
+
 	// ---- transactions ----
 	"multi": {
 		summary:    "Begins a transaction: later commands are queued until EXEC or DISCARD.",

@@ -50,7 +50,7 @@ func TestInfoSections(t *testing.T) {
 			t.Errorf("INFO %v sections = %q, want %q", args, got, def)
 		}
 	}
-	full := "Server Clients Memory Persistence Stats Replication CPU Commandstats Cluster Keyspace"
+	full := "Server Clients Memory Persistence Stats Replication CPU Commandstats Latencystats Cluster Keyspace Shards"
 	for _, sec := range []string{"all", "everything"} {
 		if got := strings.Join(infoHeaders(info(sec)), " "); got != full {
 			t.Errorf("INFO %s sections = %q, want %q", sec, got, full)
@@ -59,7 +59,7 @@ func TestInfoSections(t *testing.T) {
 	if got := strings.Join(infoHeaders(info("clients", "SERVER")), " "); got != "Server Clients" {
 		t.Errorf("INFO clients SERVER = %q", got)
 	}
-	if got := strings.Join(infoHeaders(info("default", "commandstats")), " "); got != full {
+	if got := strings.Join(infoHeaders(info("default", "commandstats")), " "); got != "Server Clients Memory Persistence Stats Replication CPU Commandstats Cluster Keyspace" {
 		t.Errorf("INFO default commandstats = %q", got)
 	}
 	if got := info("nosuchsection"); got != "" {

@@ -3,6 +3,10 @@
 //
 // Every setting is a flag (--port 6380) and an environment variable
 // (CACHESRV_PORT=6380); a flag wins over the variable. --help lists them.
+//
+// Besides RESP it serves Prometheus /metrics, /healthz and /readyz on
+// --metrics-addr (127.0.0.1:9121). `cachesrv top` is a live terminal view
+// of a running server.
 package main
 
 import (
@@ -13,6 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -78,6 +83,7 @@ func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error
 			fmt.Fprintf(stderr, "  --%s (default %s, env %s)\n      %s\n", s.Name, def, envName(s.Name), s.Usage)
 		}
 		fmt.Fprintf(stderr, "  --version\n      print the version and exit\n")
+		fmt.Fprintf(stderr, "\nSubcommands:\n  cachesrv top [-h host] [-p port] [-a password]\n      live view of a running server (cachesrv top --help)\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err
@@ -97,6 +103,9 @@ func newLogger(cfg *protocol.Config, w io.Writer) *slog.Logger {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "top" {
+		return runTop(args[1:], os.Stdin, stdout, stderr)
+	}
 	cfg, showVersion, err := parseConfig(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
@@ -122,17 +131,43 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := protocol.NewServer(cfg, st, log)
+	leave := func() {}
+	if cfg.Cluster.Enabled {
+		if leave, err = joinCluster(cfg, srv, ln.Addr().String(), log); err != nil {
+			ln.Close()
+			log.Error("cannot join the cluster", "err", err)
+			return 1
+		}
+	}
+
+	metricsAddr := "off"
+	var httpSrv *http.Server
+	if cfg.MetricsAddr != "" {
+		h := newHTTPHandler(newRegistry(st, srv), srv.Ready, cfg.Pprof, log)
+		var hln net.Listener
+		httpSrv, hln, err = startHTTP(cfg.MetricsAddr, h, log)
+		if err != nil {
+			ln.Close()
+			log.Error("cannot listen for metrics", "addr", cfg.MetricsAddr, "err", err)
+			return 1
+		}
+		metricsAddr = hln.Addr().String()
+	}
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	go st.RunExpiry(ctx)
 
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("cachesrv started", "version", protocol.Version, "addr", ln.Addr().String(), "shards", st.Shards())
-
+	// Catch signals before announcing the start: whoever waits for the
+	// "started" line may signal at once.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	log.Info("cachesrv started", "version", protocol.Version, "addr", ln.Addr().String(), "shards", st.Shards(),
+		"metrics", metricsAddr, "pprof", cfg.Pprof && httpSrv != nil)
+
 	select {
 	case err := <-serveErr:
 		log.Error("server stopped", "err", err)
@@ -147,10 +182,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}()
 	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
 	defer cancel()
+	// /readyz answers 503 from here on; /metrics stays up while clients
+	// drain, and goes last.
+	leave() // peers stop routing here before clients are closed
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("clients did not finish in time", "err", err)
 	}
 	<-serveErr
+	if httpSrv != nil {
+		hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
+		httpSrv.Shutdown(hctx)
+		hcancel()
+	}
 	log.Info("stopped")
 	return 0
 }

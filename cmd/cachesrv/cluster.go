@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/protocol"
+)
+
+// leaveTimeout bounds a graceful leave: long enough for peers to hear of
+// it, so they stop routing to this node before it closes its clients.
+const leaveTimeout = 5 * time.Second
+
+// joinCluster starts gossip for a node whose RESP listener is at listenAddr
+// and makes srv route keys by the cluster's slot table. The returned
+// function leaves the cluster gracefully.
+func joinCluster(cfg *protocol.Config, srv *protocol.Server, listenAddr string, log *slog.Logger) (func(), error) {
+	cc := cfg.Cluster
+	advertise := cc.AdvertiseAddr
+	if advertise == "" {
+		host, port, _ := net.SplitHostPort(listenAddr)
+		if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+			return nil, fmt.Errorf("--bind %s is not an address peers and clients can dial: set --advertise-addr", cfg.Bind)
+		}
+		advertise = net.JoinHostPort(host, port)
+	}
+	var secret []byte
+	if cc.GossipSecret != "" {
+		secret = []byte(cc.GossipSecret)
+	}
+	cl, err := cluster.Start(cluster.Config{
+		NodeID:        cc.NodeID,
+		BindAddr:      cc.GossipBind,
+		BindPort:      cc.GossipPort,
+		AdvertiseAddr: advertise,
+		Join:          cc.Join,
+		VNodes:        cc.VNodes,
+		SecretKey:     secret,
+		Logger:        log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.EnableCluster(cl, cc.Mode)
+	st := cl.Stats()
+	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "members", st.Members, "slots_owned", st.SlotsOwned)
+	return func() {
+		if err := cl.Leave(leaveTimeout); err != nil {
+			log.Warn("cluster leave", "err", err)
+		}
+	}, nil
+}
+
+// IsBoolFlag lets a boolean setting be given as a bare flag (--cluster).
+func (f settingFlag) IsBoolFlag() bool { return f.s != nil && f.s.Bool }

@@ -1,0 +1,85 @@
+package main
+
+import (
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// TestClusterProcesses starts three real cachesrv processes with the
+// README's cluster flags and checks they form one cluster that serves
+// keys through any node, and that a node leaves cleanly on SIGTERM.
+func TestClusterProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and starts processes")
+	}
+	bin := filepath.Join(t.TempDir(), "cachesrv")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	ports := []string{freePort(t), freePort(t), freePort(t)}
+	gossip := []string{freePort(t), freePort(t), freePort(t)}
+	var procs []*exec.Cmd
+	for i := range 3 {
+		cmd := exec.Command(bin, "--cluster", "--port", ports[i], "--gossip-port", gossip[i],
+			"--join", "127.0.0.1:"+gossip[0], "--metrics-addr", "")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer cmd.Process.Kill()
+		procs = append(procs, cmd)
+	}
+	ctx := context.Background()
+	clients := make([]*redis.Client, 3)
+	for i, p := range ports {
+		clients[i] = redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + p, Protocol: 2})
+		defer clients[i].Close()
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for _, c := range clients {
+			info, err := c.ClusterInfo(ctx).Result()
+			ok = ok && err == nil && strings.Contains(info, "cluster_known_nodes:3")
+		}
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("three processes did not form a cluster within 20 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for i := range 100 {
+		if err := clients[0].Set(ctx, "k"+strings.Repeat("x", i%7)+string(rune('a'+i%26)), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := clients[1].Set(ctx, "greeting", "hello", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := clients[2].Get(ctx, "greeting").Result(); err != nil || v != "hello" {
+		t.Fatalf("GET through the third node = %q, %v", v, err)
+	}
+	procs[2].Process.Signal(syscall.SIGTERM)
+	if err := procs[2].Wait(); err != nil {
+		t.Fatalf("node exit after SIGTERM: %v", err)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		info, _ := clients[0].ClusterInfo(ctx).Result()
+		if strings.Contains(info, "cluster_known_nodes:2") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the leave was not seen within 10 s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
