@@ -38,7 +38,9 @@ type client struct {
 
 	authed bool
 	quit   bool // QUIT ran: ignore the rest of the pipeline
-	failed bool // the running command replied with an error
+	stats  pipelineStats
+	clock  time.Time // when the last command ended, for latency-tracking
+	failed bool      // the running command replied with an error
 
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch

@@ -29,18 +29,78 @@ type cmdStat struct {
 	hist                           [latencyBuckets]atomic.Uint64
 }
 
-func (s *cmdStat) record(d time.Duration, failed bool) {
-	s.count(failed)
-	s.nanos.Add(int64(d))
-	s.hist[latencyBucket(d)].Add(1)
+// pipelineStats gathers one connection's command statistics while it runs
+// a pipeline, and adds them to the shared counters once at its end: the
+// shared atomics are then touched once per kind of command per pipeline,
+// not several times per command, which matters when every core runs the
+// same few commands. A pipeline rarely uses more than a few kinds of
+// command; when it does, the oldest slot is flushed early.
+type pipelineStats struct {
+	processed int64
+	slots     [4]localStat
+	next      int // slot to evict next
 }
 
-// count counts a call without timing it (latency-tracking off).
-func (s *cmdStat) count(failed bool) {
-	s.calls.Add(1)
-	if failed {
-		s.failed.Add(1)
+type localStat struct {
+	cmd                  *command
+	calls, failed, nanos int64
+	hist                 [latencyBuckets]uint32
+}
+
+// add counts one call of cmd; d < 0 means it was not timed.
+func (p *pipelineStats) add(cmd *command, d time.Duration, failed bool) {
+	var l *localStat
+	for i := range p.slots {
+		if p.slots[i].cmd == cmd {
+			l = &p.slots[i]
+			break
+		}
 	}
+	if l == nil {
+		l = &p.slots[p.next]
+		p.next = (p.next + 1) % len(p.slots)
+		l.flush()
+		l.cmd = cmd
+	}
+	l.calls++
+	if failed {
+		l.failed++
+	}
+	if d >= 0 {
+		l.nanos += int64(d)
+		l.hist[latencyBucket(d)]++
+	}
+}
+
+// flush adds everything gathered to the shared counters.
+func (p *pipelineStats) flush(s *serverStats) {
+	if p.processed != 0 {
+		s.commandsProcessed.Add(p.processed)
+		p.processed = 0
+	}
+	for i := range p.slots {
+		p.slots[i].flush()
+	}
+}
+
+func (l *localStat) flush() {
+	if l.cmd == nil {
+		return
+	}
+	st := &l.cmd.stats
+	st.calls.Add(l.calls)
+	if l.failed != 0 {
+		st.failed.Add(l.failed)
+	}
+	if l.nanos != 0 {
+		st.nanos.Add(l.nanos)
+	}
+	for i, n := range l.hist {
+		if n != 0 {
+			st.hist[i].Add(uint64(n))
+		}
+	}
+	*l = localStat{}
 }
 
 // latencyBucket returns the first bucket whose bound is >= d.

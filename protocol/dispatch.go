@@ -32,7 +32,7 @@ func (c *client) runPipeline(p [][][]byte) {
 				}
 				run = append(run, next)
 			}
-			c.srv.stats.commandsProcessed.Add(int64(len(run)))
+			c.stats.processed += int64(len(run))
 			c.forwardRun(run)
 			clear(run)
 			c.remote = run[:0]
@@ -89,7 +89,7 @@ func (c *client) groupable(args [][]byte) (*command, int, bool) {
 // runGroup runs same-shard commands under one lock acquisition.
 func (c *client) runGroup(shard int, write bool, group []groupItem) {
 	st := c.srv.store
-	c.srv.stats.commandsProcessed.Add(int64(len(group)))
+	c.stats.processed += int64(len(group))
 	c.lastCmd.Store(group[len(group)-1].cmd)
 	st.LockShard(shard, write)
 	defer st.UnlockShard(shard, write)
@@ -101,7 +101,7 @@ func (c *client) runGroup(shard int, write bool, group []groupItem) {
 
 // dispatch resolves, checks and runs (or queues) one command.
 func (c *client) dispatch(args [][]byte) {
-	c.srv.stats.commandsProcessed.Add(1)
+	c.stats.processed++
 	cmd := lookup(commands, args[0])
 	if cmd == nil {
 		c.rejectQueued(errUnknownCommand(args))
@@ -200,12 +200,13 @@ func (c *client) shardsOf(cmd *command, args [][]byte, dst []int) []int {
 
 // run times fn for INFO commandstats and latencystats (unless
 // latency-tracking is off) and turns a panic into an error reply: one bad
-// command must not take the server down.
+// command must not take the server down. A command's time runs from the
+// end of the one before it in the pipeline (or the pipeline's arrival),
+// so the clock is read once per command and lock waits are included.
 func (c *client) run(cmd *command, args [][]byte, fn func()) {
-	var start time.Time
 	timed := c.srv.cfg.LatencyTracking.Load()
-	if timed {
-		start = time.Now()
+	if timed && c.clock.IsZero() {
+		c.clock = time.Now()
 	}
 	c.failed = false
 	defer func() {
@@ -213,11 +214,12 @@ func (c *client) run(cmd *command, args [][]byte, fn func()) {
 			c.srv.log.Error("command panicked", "cmd", cmd.fullName, "panic", r, "stack", string(debug.Stack()))
 			c.errorReply(fmt.Sprintf("ERR internal error while running '%s'", cmd.fullName))
 		}
+		d := time.Duration(-1)
 		if timed {
-			cmd.stats.record(time.Since(start), c.failed)
-		} else {
-			cmd.stats.count(c.failed)
+			now := time.Now()
+			d, c.clock = now.Sub(c.clock), now
 		}
+		c.stats.add(cmd, d, c.failed)
 	}()
 	fn()
 }

@@ -184,8 +184,11 @@ func (s *Server) serveConn(c *client) {
 			return
 		}
 		cmds, err := rd.readPipeline()
+		now := time.Now()
+		c.clock = now
 		c.runPipeline(cmds)
-		c.lastAt.Store(time.Now().UnixNano())
+		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
+		c.lastAt.Store(now.UnixNano())
 		if perr, ok := err.(protoError); ok && perr != "" {
 			c.WriteError("ERR Protocol error: " + string(perr))
 			if c.Flush() == nil {
