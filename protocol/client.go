@@ -39,8 +39,11 @@ type client struct {
 	authed bool
 	quit   bool // QUIT ran: ignore the rest of the pipeline
 	stats  pipelineStats
-	clock  time.Time // when the last command ended, for latency-tracking
-	failed bool      // the running command replied with an error
+	// For latency-tracking: when the pipeline arrived, and how long after
+	// that the last command ended.
+	pipelineStart time.Time
+	elapsed       time.Duration
+	failed        bool // the running command replied with an error
 
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch

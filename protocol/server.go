@@ -185,7 +185,7 @@ func (s *Server) serveConn(c *client) {
 		}
 		cmds, err := rd.readPipeline()
 		now := time.Now()
-		c.clock = now
+		c.pipelineStart, c.elapsed = now, 0
 		c.runPipeline(cmds)
 		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
 		c.lastAt.Store(now.UnixNano())
