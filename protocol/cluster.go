@@ -31,12 +31,11 @@ func (s *Server) EnableCluster(cl *cluster.Cluster, mode ClusterMode) {
 	s.clusterMode = mode
 }
 
-// ForwardStats returns how many commands were forwarded to peers, in how
-// many batches (writes), and how many failed.
-func (s *Server) ForwardStats() (commands, batches, errors int64) {
-	st := &s.peers.stats
-	return st.commands.Load(), st.batches.Load(), st.errors.Load()
-}
+// ForwardStats returns, per peer, what proxy mode forwarded to it.
+func (s *Server) ForwardStats() []PeerForwardStats { return s.peers.snapshot() }
+
+// Cluster returns the cluster this server is a node of, nil on a single node.
+func (s *Server) Cluster() *cluster.Cluster { return s.cl }
 
 // Route kinds.
 const (

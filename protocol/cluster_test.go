@@ -149,9 +149,22 @@ func TestClusterProxyWritesThroughOneNodeReadsThroughAll(t *testing.T) {
 	if n, err := a.Del(ctx, "m:1", "m:2", "m:3", "m:4").Result(); err != nil || n != 3 {
 		t.Fatalf("DEL across nodes = %d, %v", n, err)
 	}
-	if cmds, _, _ := nodes[0].srv.ForwardStats(); cmds == 0 {
-		t.Fatal("no forwarded commands counted")
+	var forwarded, batches int64
+	for _, p := range nodes[0].srv.ForwardStats() {
+		forwarded += p.Commands
+		batches += p.Batches
+		var inBuckets int64
+		for _, n := range p.BatchSizes {
+			inBuckets += n
+		}
+		if inBuckets != p.Batches {
+			t.Fatalf("peer %s: %d batches, %d in the size histogram", p.Peer, p.Batches, inBuckets)
+		}
 	}
+	if forwarded == 0 || batches == 0 || batches > forwarded {
+		t.Fatalf("forwarded %d commands in %d batches", forwarded, batches)
+	}
+	t.Logf("node A forwarded %d commands in %d batches", forwarded, batches)
 	// A cluster-aware client routes directly.
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[2].addr}, Protocol: 2})
 	defer cc.Close()

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,12 +44,40 @@ type fwd struct {
 type peerLinks struct {
 	mu    sync.Mutex
 	links map[string]*peerLink
-	stats forwardStats
 }
 
-// forwardStats are the forwarding counters the metrics export.
+// forwardStats are one link's counters, which the metrics export.
 type forwardStats struct {
 	commands, batches, errors atomic.Int64
+	sizes                     [len(ForwardBatchBounds) + 1]atomic.Int64
+}
+
+// ForwardBatchBounds are the upper bounds of the forwarded-batch-size
+// histogram's buckets; the last bucket holds larger batches.
+var ForwardBatchBounds = [...]int{1, 2, 4, 8, 16, 32, 64, 128}
+
+// PeerForwardStats is a snapshot of forwarding to one peer.
+type PeerForwardStats struct {
+	Peer                      string // its RESP address
+	Commands, Batches, Errors int64
+	// BatchSizes counts batches per size bucket (not cumulative), bucket i
+	// holding batches of at most ForwardBatchBounds[i] commands.
+	BatchSizes [len(ForwardBatchBounds) + 1]int64
+}
+
+func (p *peerLinks) snapshot() []PeerForwardStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]PeerForwardStats, 0, len(p.links))
+	for addr, l := range p.links {
+		ps := PeerForwardStats{Peer: addr, Commands: l.stats.commands.Load(), Batches: l.stats.batches.Load(), Errors: l.stats.errors.Load()}
+		for i := range ps.BatchSizes {
+			ps.BatchSizes[i] = l.stats.sizes[i].Load()
+		}
+		out = append(out, ps)
+	}
+	slices.SortFunc(out, func(a, b PeerForwardStats) int { return strings.Compare(a.Peer, b.Peer) })
+	return out
 }
 
 func (p *peerLinks) link(addr string) *peerLink {
@@ -58,7 +88,7 @@ func (p *peerLinks) link(addr string) *peerLink {
 	}
 	l := p.links[addr]
 	if l == nil {
-		l = &peerLink{addr: addr, stats: &p.stats}
+		l = &peerLink{addr: addr}
 		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
 		p.links[addr] = l
 	}
@@ -84,7 +114,7 @@ func (p *peerLinks) close() {
 type peerLink struct {
 	addr  string
 	b     *batcher.Batcher[*fwd]
-	stats *forwardStats
+	stats forwardStats
 
 	mu      sync.Mutex
 	conn    net.Conn
@@ -105,6 +135,14 @@ func (l *peerLink) send(f *fwd) {
 
 func (l *peerLink) flush(fs []*fwd) {
 	l.stats.batches.Add(1)
+	bucket := len(ForwardBatchBounds)
+	for i, b := range ForwardBatchBounds {
+		if len(fs) <= b {
+			bucket = i
+			break
+		}
+	}
+	l.stats.sizes[bucket].Add(1)
 	l.mu.Lock()
 	if l.conn == nil {
 		conn, err := net.DialTimeout("tcp", l.addr, forwardDial)

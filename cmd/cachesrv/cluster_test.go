@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -25,10 +27,11 @@ func TestClusterProcesses(t *testing.T) {
 	}
 	ports := []string{freePort(t), freePort(t), freePort(t)}
 	gossip := []string{freePort(t), freePort(t), freePort(t)}
+	metrics := []string{freePort(t), freePort(t), freePort(t)}
 	var procs []*exec.Cmd
 	for i := range 3 {
 		cmd := exec.Command(bin, "--cluster", "--port", ports[i], "--gossip-port", gossip[i],
-			"--join", "127.0.0.1:"+gossip[0], "--metrics-addr", "")
+			"--join", "127.0.0.1:"+gossip[0], "--metrics-addr", "127.0.0.1:"+metrics[i])
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -66,6 +69,18 @@ func TestClusterProcesses(t *testing.T) {
 	}
 	if v, err := clients[2].Get(ctx, "greeting").Result(); err != nil || v != "hello" {
 		t.Fatalf("GET through the third node = %q, %v", v, err)
+	}
+	// Node 1 forwarded what it does not own, and says so in /metrics.
+	resp, err := http.Get("http://127.0.0.1:" + metrics[0] + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"cachesrv_cluster_members 3", "cachesrv_forwarded_commands_total{peer=", "cachesrv_forward_batch_size_bucket{peer=", "cachesrv_cluster_slots_owned "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	procs[2].Process.Signal(syscall.SIGTERM)
 	if err := procs[2].Wait(); err != nil {

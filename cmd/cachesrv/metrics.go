@@ -27,6 +27,9 @@ func newRegistry(st *store.Store, srv *protocol.Server) *prometheus.Registry {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfo(),
 	)
+	if cl := srv.Cluster(); cl != nil {
+		reg.MustRegister(newClusterCollector(cl, srv))
+	}
 	return reg
 }
 
