@@ -247,6 +247,9 @@ func TestClusterCommands(t *testing.T) {
 	if s, _ := c.ClusterKeySlot(ctx, "foo").Result(); s != 12182 {
 		t.Fatalf("CLUSTER KEYSLOT foo = %d", s)
 	}
+	if info, _ := c.Info(ctx, "cluster").Result(); !strings.Contains(info, "cluster_enabled:1") {
+		t.Fatalf("INFO cluster on a cluster node: %q", info)
+	}
 	info, _ := c.ClusterInfo(ctx).Result()
 	if !strings.Contains(info, "cluster_state:ok") || !strings.Contains(info, "cluster_known_nodes:3") {
 		t.Fatalf("CLUSTER INFO: %q", info)

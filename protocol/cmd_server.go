@@ -208,7 +208,13 @@ func infoCPU(_ *Server, b *strings.Builder) {
 	}
 }
 
-func infoCluster(_ *Server, b *strings.Builder) { field(b, "cluster_enabled", 0) }
+func infoCluster(s *Server, b *strings.Builder) {
+	if s.cl != nil {
+		field(b, "cluster_enabled", 1)
+	} else {
+		field(b, "cluster_enabled", 0)
+	}
+}
 
 func infoKeyspace(s *Server, b *strings.Builder) {
 	if keys, expires := s.store.Keyspace(); keys > 0 {

@@ -1,0 +1,303 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
+)
+
+// node is one cachesrv process this tool started on 127.0.0.1.
+type node struct {
+	name       string
+	addr       string // RESP
+	gossipAddr string
+	cmd        *exec.Cmd
+	exited     chan struct{}
+	logPath    string
+	admin      *redis.Client // one connection for INFO and CLUSTER INFO
+	stopOnce   sync.Once
+}
+
+func (n *node) pid() int { return n.cmd.Process.Pid }
+
+// buildCachesrv builds ./cmd/cachesrv of this module into dir.
+// (bench/loadgen has the same few lines in its package main; they are not
+// shared because neither tool may move the other's code.)
+func buildCachesrv(dir string) (string, error) {
+	root := report.ModuleRoot()
+	if root == "" {
+		return "", fmt.Errorf("cannot find the %s module above the working directory; run from the checkout or pass -bin", report.ModulePath)
+	}
+	out := filepath.Join(dir, "cachesrv")
+	cmd := exec.Command("go", "build", "-o", out, "./cmd/cachesrv")
+	cmd.Dir = root
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/cachesrv: %v\n%s", err, b)
+	}
+	return out, nil
+}
+
+// freePorts asks the kernel for n distinct free ports on 127.0.0.1,
+// holding each (TCP and UDP, as memberlist binds both) until all are
+// found. Another process could still take one before a node binds it; the
+// node then fails to start and says so.
+func freePorts(n int) ([]int, error) {
+	var (
+		ports   []int
+		closers []func()
+	)
+	defer func() {
+		for _, c := range closers {
+			c()
+		}
+	}()
+	for len(ports) < n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		closers = append(closers, func() { ln.Close() })
+		port := ln.Addr().(*net.TCPAddr).Port
+		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue // UDP side taken: try another
+		}
+		closers = append(closers, func() { pc.Close() })
+		ports = append(ports, port)
+	}
+	return ports, nil
+}
+
+// localCluster is -nodes cachesrv processes gossiping on 127.0.0.1.
+type localCluster struct {
+	mode string // proxy or redirect
+
+	mu    sync.Mutex // nodes grows while start runs; stop may come from the interrupt handler
+	nodes []*node
+	cpu   time.Duration // CPU the nodes had used when stopped, for the whole-run accounting
+}
+
+// start starts n nodes in the cluster's mode, the first one seeding the
+// others, and waits until every node knows all n and serves all slots.
+// On error the nodes started so far are stopped.
+func (lc *localCluster) start(bin, dir string, n int, extra []string, prog *report.Progress) error {
+	ports, err := freePorts(2 * n)
+	if err != nil {
+		return err
+	}
+	seed := fmt.Sprintf("127.0.0.1:%d", ports[n])
+	for i := range n {
+		nd := &node{
+			name:       fmt.Sprintf("node%d", i+1),
+			addr:       fmt.Sprintf("127.0.0.1:%d", ports[i]),
+			gossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[n+i]),
+			exited:     make(chan struct{}),
+			logPath:    filepath.Join(dir, fmt.Sprintf("%s-node%d.log", lc.mode, i+1)),
+		}
+		args := append([]string{
+			"--cluster", "--cluster-mode", lc.mode,
+			"--bind", "127.0.0.1", "--port", strconv.Itoa(ports[i]),
+			"--gossip-bind", "127.0.0.1", "--gossip-port", strconv.Itoa(ports[n+i]),
+			"--join", seed, "--metrics-addr", "", "--log-level", "warn",
+		}, extra...)
+		lc.mu.Lock()
+		err := nd.start(bin, args)
+		if err == nil {
+			lc.nodes = append(lc.nodes, nd)
+		}
+		lc.mu.Unlock()
+		if err != nil {
+			lc.stop()
+			return err
+		}
+		// The seed first, so the others find it listening.
+		if i == 0 {
+			if err := nd.waitPing(15 * time.Second); err != nil {
+				lc.stop()
+				return err
+			}
+		}
+	}
+	start := time.Now()
+	if err := lc.waitFormed(30 * time.Second); err != nil {
+		lc.stop()
+		return err
+	}
+	prog.Note("%s cluster of %d nodes formed in %v: %s", lc.mode, n, time.Since(start).Round(time.Millisecond), strings.Join(lc.addrs(), ", "))
+	return nil
+}
+
+func (lc *localCluster) addrs() []string {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	var out []string
+	for _, nd := range lc.nodes {
+		out = append(out, nd.addr)
+	}
+	return out
+}
+
+func (nd *node) start(bin string, args []string) error {
+	logf, err := os.Create(nd.logPath)
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	nd.cmd = exec.Command(bin, args...)
+	nd.cmd.Stdout, nd.cmd.Stderr = logf, logf
+	if err := nd.cmd.Start(); err != nil {
+		return fmt.Errorf("start %s: %w", nd.name, err)
+	}
+	go func() { nd.cmd.Wait(); close(nd.exited) }()
+	nd.admin = redis.NewClient(&redis.Options{Addr: nd.addr, PoolSize: 1, Protocol: 2, DisableIdentity: true})
+	return nil
+}
+
+func (nd *node) failure(what string) error {
+	log, _ := os.ReadFile(nd.logPath)
+	log = bytes.TrimSpace(log)
+	if len(log) > 2000 {
+		log = log[len(log)-2000:]
+	}
+	return fmt.Errorf("%s (%s): %s\n%s", nd.name, nd.addr, what, log)
+}
+
+func (nd *node) waitPing(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		select {
+		case <-nd.exited:
+			return nd.failure("exited at start: " + nd.cmd.ProcessState.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		err := nd.admin.Ping(ctx).Err()
+		cancel()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return nd.failure(fmt.Sprintf("no PING reply within %v: %v", limit, err))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// waitFormed waits until CLUSTER INFO on every node reports all nodes
+// known and cluster_state:ok.
+func (lc *localCluster) waitFormed(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	want := strconv.Itoa(len(lc.nodes))
+	for _, nd := range lc.nodes {
+		var last string
+		for {
+			select {
+			case <-nd.exited:
+				return nd.failure("exited: " + nd.cmd.ProcessState.String())
+			default:
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+			s, err := nd.admin.ClusterInfo(ctx).Result()
+			cancel()
+			if err == nil {
+				f := parseInfo(s)
+				if f["cluster_known_nodes"] == want && f["cluster_state"] == "ok" {
+					break
+				}
+				last = fmt.Sprintf("cluster_known_nodes:%s cluster_state:%s", f["cluster_known_nodes"], f["cluster_state"])
+			} else {
+				last = err.Error()
+			}
+			if time.Now().After(deadline) {
+				return nd.failure(fmt.Sprintf("cluster not formed within %v (last CLUSTER INFO: %s)", limit, last))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// info returns every "field:value" line of INFO (all sections).
+func (nd *node) info() (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s, err := nd.admin.Info(ctx, "all").Result()
+	if err != nil {
+		return nil, err
+	}
+	return parseInfo(s), nil
+}
+
+func parseInfo(s string) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(s))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// stop sends SIGTERM to the nodes one at a time, last started first, and
+// SIGKILL to any still running after 15 s. A node leaves the cluster
+// gracefully on SIGTERM; one at a time each leave is acknowledged by the
+// nodes still up and takes well under a second, while all at once each
+// waits out its leave timeout (5 s).
+func (lc *localCluster) stop() {
+	lc.mu.Lock()
+	nodes := slices.Clone(lc.nodes)
+	lc.mu.Unlock()
+	for _, nd := range slices.Backward(nodes) {
+		if cpu, err := sysstat.PidCPU(nd.pid()); err == nil {
+			lc.mu.Lock()
+			lc.cpu += cpu
+			lc.mu.Unlock()
+		}
+		nd.stop()
+	}
+}
+
+// cpuUsed is the CPU time the stopped nodes had used.
+func (lc *localCluster) cpuUsed() time.Duration {
+	lc.mu.Lock()
+	defer lc.mu.Unlock()
+	return lc.cpu
+}
+
+// stop is safe to call more than once and from several goroutines (the
+// deferred clean-up and the interrupt handler).
+func (nd *node) stop() {
+	nd.stopOnce.Do(func() {
+		if nd.admin != nil {
+			nd.admin.Close()
+		}
+		nd.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-nd.exited:
+		case <-time.After(15 * time.Second):
+			nd.cmd.Process.Kill()
+			<-nd.exited
+		}
+	})
+}
