@@ -44,11 +44,11 @@ func init() {
 
 func cmdGet(c *client, args [][]byte, tx store.Tx) {
 	if v, ok := tx.Get(args[1]); ok {
-		c.srv.stats.hits.Add(1)
+		c.stats.hits++
 		c.WriteBulk(v)
 		return
 	}
-	c.srv.stats.misses.Add(1)
+	c.stats.misses++
 	c.WriteNull()
 }
 

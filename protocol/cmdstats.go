@@ -36,9 +36,10 @@ type cmdStat struct {
 // same few commands. A pipeline rarely uses more than a few kinds of
 // command; when it does, the oldest slot is flushed early.
 type pipelineStats struct {
-	processed int64
-	slots     [4]localStat
-	next      int // slot to evict next
+	processed    int64
+	hits, misses int64 // keyspace hits and misses (GET)
+	slots        [4]localStat
+	next         int // slot to evict next
 }
 
 type localStat struct {
@@ -77,6 +78,14 @@ func (p *pipelineStats) flush(s *serverStats) {
 	if p.processed != 0 {
 		s.commandsProcessed.Add(p.processed)
 		p.processed = 0
+	}
+	if p.hits != 0 {
+		s.hits.Add(p.hits)
+		p.hits = 0
+	}
+	if p.misses != 0 {
+		s.misses.Add(p.misses)
+		p.misses = 0
 	}
 	for i := range p.slots {
 		p.slots[i].flush()
