@@ -715,6 +715,21 @@ var docs = map[string]cmdDoc{
 		group:      "server",
 		complexity: "O(1)",
 	},
+	"shutdown": {
+		summary:    "Stops the server gracefully: no new clients, running commands finish, then it exits.",
+		since:      "1.0.0",
+		group:      "server",
+		complexity: "O(N) with N the number of connected clients",
+		args: []argDoc{
+			{name: "save-selector", typ: "oneof", optional: true, args: []argDoc{
+				{name: "nosave", typ: "pure-token", token: "NOSAVE"},
+				{name: "save", typ: "pure-token", token: "SAVE"},
+			}},
+			{name: "now", typ: "pure-token", token: "NOW", optional: true},
+			{name: "force", typ: "pure-token", token: "FORCE", optional: true},
+			{name: "abort", typ: "pure-token", token: "ABORT", optional: true},
+		},
+	},
 	"time": {
 		summary:    "Reports the server clock as Unix seconds plus microseconds.",
 		since:      "2.6.0",

@@ -43,6 +43,8 @@ type Server struct {
 
 	stats serverStats
 
+	shutdownReq shutdownRequest
+
 	cl          *cluster.Cluster // nil on a single node
 	clusterMode ClusterMode
 	peers       peerLinks // proxy mode's connections to other nodes
@@ -60,12 +62,13 @@ type serverStats struct {
 // NewServer returns a server over st configured by cfg.
 func NewServer(cfg *Config, st *store.Store, log *slog.Logger) *Server {
 	return &Server{
-		cfg:     cfg,
-		store:   st,
-		log:     log,
-		started: time.Now(),
-		clients: make(map[int64]*client),
-		drained: make(chan struct{}),
+		cfg:         cfg,
+		store:       st,
+		log:         log,
+		started:     time.Now(),
+		clients:     make(map[int64]*client),
+		drained:     make(chan struct{}),
+		shutdownReq: shutdownRequest{ch: make(chan struct{})},
 	}
 }
 

@@ -67,3 +67,28 @@ func TestShutdownFinishesInFlightCommands(t *testing.T) {
 		t.Fatal("the pipelined SET did not run")
 	}
 }
+
+func TestShutdownCommand(t *testing.T) {
+	ts := startServer(t)
+	r := ts.raw(t)
+	r.send("SHUTDOWN ABORT\r\nSHUTDOWN BOGUS\r\n")
+	for _, want := range []string{"-ERR No shutdown in progress.", "-ERR syntax error"} {
+		if got := r.line(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+	select {
+	case <-ts.srv.ShutdownRequested():
+		t.Fatal("shutdown requested by a refused SHUTDOWN")
+	default:
+	}
+	r.send("SHUTDOWN NOSAVE\r\n")
+	if !r.closed() {
+		t.Fatal("connection still open after SHUTDOWN")
+	}
+	select {
+	case <-ts.srv.ShutdownRequested():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SHUTDOWN did not signal")
+	}
+}

@@ -174,6 +174,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	case sig := <-sigs:
 		log.Info("shutting down", "signal", sig.String())
+	case <-srv.ShutdownRequested():
+		log.Info("shutting down", "reason", "SHUTDOWN command")
 	}
 	go func() {
 		sig := <-sigs
