@@ -71,9 +71,9 @@ func (s *shard) find(key []byte, h uint64) (loc, bool) {
 	return 0, false
 }
 
-// lookup returns key's live (unexpired) entry.
-func (s *shard) lookup(key []byte, now int64) (entry, loc, bool) {
-	l, ok := s.find(key, s.hash(key))
+// lookup returns key's live (unexpired) entry; h is the key's hash.
+func (s *shard) lookup(key []byte, h uint64, now int64) (entry, loc, bool) {
+	l, ok := s.find(key, h)
 	if !ok {
 		return nil, 0, false
 	}
@@ -246,8 +246,7 @@ func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt in
 
 // set stores val under key with the given expiry, in place when it fits.
 // Replacing an expired entry counts as expiring it, as Redis counts it.
-func (s *shard) set(key, val []byte, expireAt, now int64) {
-	h := s.hash(key)
+func (s *shard) set(key []byte, h uint64, val []byte, expireAt, now int64) {
 	s.touch(key)
 	if l, ok := s.find(key, h); ok {
 		e := s.entryAt(l)

@@ -352,7 +352,7 @@ func TestAppend(t *testing.T) {
 	mustGet(t, s, "a", want)
 	// Growth is geometric: the capacity is at most twice the length.
 	withTx(s, []byte("a"), false, func(tx Tx) {
-		e, _, _ := s.shards[0].lookup([]byte("a"), tx.Now())
+		e, _, _ := s.shards[0].lookup([]byte("a"), s.hash([]byte("a")), tx.Now())
 		if e.valCap() > 2*e.valLen() {
 			t.Errorf("valCap %d for valLen %d", e.valCap(), e.valLen())
 		}

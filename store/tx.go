@@ -20,12 +20,19 @@ type Tx struct {
 
 func (t Tx) shard(key []byte) *shard { return t.s.shards[t.s.ShardOf(key)] }
 
+// hashed returns key's hash and shard: the hot paths hash a key once.
+func (t Tx) hashed(key []byte) (*shard, uint64) {
+	h := t.s.hash(key)
+	return t.s.shards[h&t.s.mask], h
+}
+
 // Now returns the instant this Tx operates at, Unix milliseconds.
 func (t Tx) Now() int64 { return t.now }
 
 // Get returns key's value if the key exists and has not expired.
 func (t Tx) Get(key []byte) ([]byte, bool) {
-	e, _, ok := t.shard(key).lookup(key, t.now)
+	sh, h := t.hashed(key)
+	e, _, ok := sh.lookup(key, h, t.now)
 	if !ok {
 		return nil, false
 	}
@@ -34,7 +41,8 @@ func (t Tx) Get(key []byte) ([]byte, bool) {
 
 // Lookup returns key's value and absolute expiry (0 = none).
 func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
-	e, _, ok := t.shard(key).lookup(key, t.now)
+	sh, h := t.hashed(key)
+	e, _, ok := sh.lookup(key, h, t.now)
 	if !ok {
 		return nil, 0, false
 	}
@@ -43,15 +51,16 @@ func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
 
 // Exists reports whether key exists and has not expired.
 func (t Tx) Exists(key []byte) bool {
-	_, _, ok := t.shard(key).lookup(key, t.now)
+	sh, h := t.hashed(key)
+	_, _, ok := sh.lookup(key, h, t.now)
 	return ok
 }
 
 // Set stores val under key, replacing any value, with the given absolute
 // expiry in Unix milliseconds (0 = none).
 func (t Tx) Set(key, val []byte, expireAt int64) {
-	sh := t.shard(key)
-	sh.set(key, val, expireAt, t.now)
+	sh, h := t.hashed(key)
+	sh.set(key, h, val, expireAt, t.now)
 	sh.settle()
 }
 
@@ -68,7 +77,7 @@ func (t Tx) Delete(key []byte) bool {
 // key, as Redis does.
 func (t Tx) SetExpire(key []byte, expireAt int64) bool {
 	sh := t.shard(key)
-	e, l, ok := sh.lookup(key, t.now)
+	e, l, ok := sh.lookup(key, sh.hash(key), t.now)
 	if !ok {
 		return false
 	}
@@ -89,7 +98,7 @@ func (t Tx) SetExpire(key []byte, expireAt int64) bool {
 func (t Tx) Append(key, data []byte) int {
 	sh := t.shard(key)
 	sh.reap(key, t.now)
-	e, _, ok := sh.lookup(key, t.now)
+	e, _, ok := sh.lookup(key, sh.hash(key), t.now)
 	if !ok {
 		sh.touch(key)
 		sh.insert(key, sh.hash(key), data, len(data), 0)
@@ -107,14 +116,14 @@ func (t Tx) Append(key, data []byte) int {
 func (t Tx) SetRange(key []byte, offset int, data []byte) int {
 	sh := t.shard(key)
 	if len(data) == 0 {
-		e, _, ok := sh.lookup(key, t.now)
+		e, _, ok := sh.lookup(key, sh.hash(key), t.now)
 		if !ok {
 			return 0
 		}
 		return int(e.valLen())
 	}
 	sh.reap(key, t.now)
-	e, _, ok := sh.lookup(key, t.now)
+	e, _, ok := sh.lookup(key, sh.hash(key), t.now)
 	if !ok {
 		sh.touch(key)
 		e = sh.insert(key, sh.hash(key), nil, offset+len(data), 0)

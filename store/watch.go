@@ -18,7 +18,7 @@ func (s *Store) Watch(key []byte) *Watch {
 	sh.lock(true)
 	defer sh.unlock(true)
 	w := &Watch{key: string(key), shard: i}
-	if e, _, ok := sh.lookup(key, s.now()); ok {
+	if e, _, ok := sh.lookup(key, sh.hash(key), s.now()); ok {
 		w.expireAt = e.expireAt()
 	}
 	if sh.watches == nil {
