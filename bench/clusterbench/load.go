@@ -51,7 +51,7 @@ func (t target) label() string {
 // worker (per node, for the ClusterClient), so no worker waits for one.
 func (t target) newClient(conns int) redis.UniversalClient {
 	if t.client == proxyClient {
-		return redis.NewClient(&redis.Options{Addr: t.lc.nodes[0].addr, PoolSize: conns, Protocol: 2, DisableIdentity: true})
+		return redis.NewClient(&redis.Options{Addr: t.lc.nodes[0].Addr, PoolSize: conns, Protocol: 2, DisableIdentity: true})
 	}
 	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: t.lc.addrs(), PoolSize: conns, Protocol: 2, DisableIdentity: true})
 }
@@ -167,13 +167,13 @@ type snapshot struct {
 func takeSnapshot(lc *localCluster) (snapshot, error) {
 	var s snapshot
 	for _, nd := range lc.nodes {
-		cpu, err := sysstat.PidCPU(nd.pid())
+		cpu, err := sysstat.PidCPU(nd.Pid())
 		if err != nil {
 			return s, err
 		}
 		f, err := nd.info()
 		if err != nil {
-			return s, fmt.Errorf("INFO on %s: %w", nd.name, err)
+			return s, fmt.Errorf("INFO on %s: %w", nd.Name, err)
 		}
 		cmds, _ := strconv.ParseFloat(f["total_commands_processed"], 64)
 		fwd := map[string]float64{}
@@ -229,25 +229,12 @@ func (b *bench) run(t target, scen scenario, label string) (*measurement, error)
 	}
 	meter, t0 := sysstat.StartMeter(), time.Now()
 	phase.Store(phaseMeasure)
-	end := t0.Add(cfg.duration)
-	last, lastOps := t0, int64(0)
-	for {
-		next := last.Add(time.Second)
-		if end.Before(next) {
-			next = end
-		}
-		time.Sleep(time.Until(next))
-		now := time.Now()
-		if !now.Before(end) {
-			break
-		}
-		var ops int64
+	b.prog.Window(label, t0, cfg.duration, func() (ops int64) {
 		for _, w := range workers {
 			ops += w.ops.Load()
 		}
-		b.prog.Note("%s  %2.0fs/%v  %7s ops/s", label, now.Sub(t0).Seconds(), cfg.duration, report.SI(float64(ops-lastOps)/now.Sub(last).Seconds()))
-		last, lastOps = now, ops
-	}
+		return ops
+	})
 	phase.Store(phaseStop)
 	use := meter.Read()
 	after, err := takeSnapshot(t.lc)
@@ -428,7 +415,7 @@ func slotMap(lc *localCluster) (ranges int, took time.Duration, err error) {
 // owned elsewhere, and returns the reply it got: in redirect mode, a
 // -MOVED.
 func (b *bench) checkRedirect(lc *localCluster) string {
-	c := redis.NewClient(&redis.Options{Addr: lc.nodes[0].addr, PoolSize: 1, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: lc.nodes[0].Addr, PoolSize: 1, Protocol: 2, DisableIdentity: true, MaxRetries: -1})
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -30,20 +30,18 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
+	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/report"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
@@ -68,9 +66,8 @@ type config struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("clusterbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var cfg config
+	fs := report.NewFlagSet("clusterbench", stderr, &cfg.out)
 	pipelines := fs.String("pipeline", "16,1", "commands per pipeline (1 = none), comma-separated")
 	ops := fs.String("ops", "get,set", "operations to run: get, set")
 	modes := fs.String("modes", "proxy,redirect", "cluster modes to start: proxy (runs proxy and direct clients), redirect (direct client)")
@@ -84,12 +81,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.rounds, "rounds", 3, "rounds of every scenario; proxy and direct alternate within a round")
 	fs.StringVar(&cfg.bin, "bin", "", "cachesrv binary to run instead of building ./cmd/cachesrv")
 	fs.StringVar(&cfg.cachesrvArgs, "cachesrv-args", "", "extra cachesrv flags for every node, space-separated (e.g. \"--vnodes 256\")")
-	fs.StringVar(&cfg.out, "out", report.DefaultDir(), "directory for the CSV, Markdown and SVG files")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		return report.FlagsExitCode(err)
 	}
 	if *quick {
 		cfg.duration, cfg.warmup, cfg.rounds = 300*time.Millisecond, 100*time.Millisecond, 1
@@ -147,22 +140,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	defer stopAll()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		if _, ok := <-sigs; ok {
-			fmt.Fprintln(stderr, "clusterbench: interrupted, stopping the nodes")
-			stopAll()
-			os.RemoveAll(dir)
-			os.Exit(130)
-		}
-	}()
+	defer proc.StopOnInterrupt(stderr, "clusterbench: interrupted, stopping the nodes", dir, stopAll)()
 
 	bin := cfg.bin
 	if bin == "" {
 		fmt.Fprintln(stderr, "clusterbench: building ./cmd/cachesrv ...")
-		if bin, err = buildCachesrv(dir); err != nil {
+		if bin, err = proc.BuildCachesrv(dir); err != nil {
 			return fail(1, err)
 		}
 	}
@@ -236,18 +219,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		nodesCPU += lc.cpuUsed()
 	}
 	res := result(&cfg, scens, ms, notes, use, nodesCPU)
-	for _, t := range res.Tables {
-		t.Print(stdout)
-	}
-	for _, n := range res.Notes[len(res.Notes)-2:] {
-		fmt.Fprintln(stdout, n)
-	}
-	paths, err := res.Save(cfg.out)
-	if err != nil {
+	if err := res.PrintAndSave(stdout, cfg.out, res.Notes[len(res.Notes)-2:]...); err != nil {
 		return fail(1, err)
-	}
-	for _, p := range paths {
-		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return 0
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
 )
 
@@ -19,7 +20,7 @@ func TestQuick(t *testing.T) {
 		t.Skip("builds cachesrv and starts two 3-node clusters")
 	}
 	dir := t.TempDir()
-	bin, err := buildCachesrv(dir)
+	bin, err := proc.BuildCachesrv(dir)
 	if err != nil {
 		t.Fatal(err)
 	}

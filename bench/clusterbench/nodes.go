@@ -2,55 +2,29 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/report"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 )
 
-// node is one cachesrv process this tool started on 127.0.0.1.
+// node is one cachesrv process this tool started on 127.0.0.1; Name and
+// Addr (RESP) are the embedded Process's.
 type node struct {
-	name       string
-	addr       string // RESP
+	*proc.Process
 	gossipAddr string
-	cmd        *exec.Cmd
-	exited     chan struct{}
-	logPath    string
 	admin      *redis.Client // one connection for INFO and CLUSTER INFO
-	stopOnce   sync.Once
-}
-
-func (n *node) pid() int { return n.cmd.Process.Pid }
-
-// buildCachesrv builds ./cmd/cachesrv of this module into dir.
-// (bench/loadgen has the same few lines in its package main; they are not
-// shared because neither tool may move the other's code.)
-func buildCachesrv(dir string) (string, error) {
-	root := report.ModuleRoot()
-	if root == "" {
-		return "", fmt.Errorf("cannot find the %s module above the working directory; run from the checkout or pass -bin", report.ModulePath)
-	}
-	out := filepath.Join(dir, "cachesrv")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/cachesrv")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/cachesrv: %v\n%s", err, b)
-	}
-	return out, nil
 }
 
 // freePorts asks the kernel for n distinct free ports on 127.0.0.1,
@@ -103,13 +77,7 @@ func (lc *localCluster) start(bin, dir string, n int, extra []string, prog *repo
 	}
 	seed := fmt.Sprintf("127.0.0.1:%d", ports[n])
 	for i := range n {
-		nd := &node{
-			name:       fmt.Sprintf("node%d", i+1),
-			addr:       fmt.Sprintf("127.0.0.1:%d", ports[i]),
-			gossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[n+i]),
-			exited:     make(chan struct{}),
-			logPath:    filepath.Join(dir, fmt.Sprintf("%s-node%d.log", lc.mode, i+1)),
-		}
+		addr := fmt.Sprintf("127.0.0.1:%d", ports[i])
 		args := append([]string{
 			"--cluster", "--cluster-mode", lc.mode,
 			"--bind", "127.0.0.1", "--port", strconv.Itoa(ports[i]),
@@ -117,8 +85,11 @@ func (lc *localCluster) start(bin, dir string, n int, extra []string, prog *repo
 			"--join", seed, "--metrics-addr", "", "--log-level", "warn",
 		}, extra...)
 		lc.mu.Lock()
-		err := nd.start(bin, args)
+		p, err := proc.Start(fmt.Sprintf("node%d", i+1), addr, bin, args, filepath.Join(dir, fmt.Sprintf("%s-node%d.log", lc.mode, i+1)))
+		var nd *node
 		if err == nil {
+			nd = &node{Process: p, gossipAddr: fmt.Sprintf("127.0.0.1:%d", ports[n+i]),
+				admin: redis.NewClient(&redis.Options{Addr: addr, PoolSize: 1, Protocol: 2, DisableIdentity: true})}
 			lc.nodes = append(lc.nodes, nd)
 		}
 		lc.mu.Unlock()
@@ -128,7 +99,7 @@ func (lc *localCluster) start(bin, dir string, n int, extra []string, prog *repo
 		}
 		// The seed first, so the others find it listening.
 		if i == 0 {
-			if err := nd.waitPing(15 * time.Second); err != nil {
+			if err := nd.WaitReady(15*time.Second, nd.ping); err != nil {
 				lc.stop()
 				return err
 			}
@@ -148,55 +119,15 @@ func (lc *localCluster) addrs() []string {
 	defer lc.mu.Unlock()
 	var out []string
 	for _, nd := range lc.nodes {
-		out = append(out, nd.addr)
+		out = append(out, nd.Addr)
 	}
 	return out
 }
 
-func (nd *node) start(bin string, args []string) error {
-	logf, err := os.Create(nd.logPath)
-	if err != nil {
-		return err
-	}
-	defer logf.Close()
-	nd.cmd = exec.Command(bin, args...)
-	nd.cmd.Stdout, nd.cmd.Stderr = logf, logf
-	if err := nd.cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", nd.name, err)
-	}
-	go func() { nd.cmd.Wait(); close(nd.exited) }()
-	nd.admin = redis.NewClient(&redis.Options{Addr: nd.addr, PoolSize: 1, Protocol: 2, DisableIdentity: true})
-	return nil
-}
-
-func (nd *node) failure(what string) error {
-	log, _ := os.ReadFile(nd.logPath)
-	log = bytes.TrimSpace(log)
-	if len(log) > 2000 {
-		log = log[len(log)-2000:]
-	}
-	return fmt.Errorf("%s (%s): %s\n%s", nd.name, nd.addr, what, log)
-}
-
-func (nd *node) waitPing(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		select {
-		case <-nd.exited:
-			return nd.failure("exited at start: " + nd.cmd.ProcessState.String())
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := nd.admin.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return nd.failure(fmt.Sprintf("no PING reply within %v: %v", limit, err))
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+func (nd *node) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	return nd.admin.Ping(ctx).Err()
 }
 
 // waitFormed waits until CLUSTER INFO on every node reports all nodes
@@ -208,8 +139,8 @@ func (lc *localCluster) waitFormed(limit time.Duration) error {
 		var last string
 		for {
 			select {
-			case <-nd.exited:
-				return nd.failure("exited: " + nd.cmd.ProcessState.String())
+			case <-nd.Exited():
+				return nd.Failure("exited: " + nd.ExitState())
 			default:
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -225,7 +156,7 @@ func (lc *localCluster) waitFormed(limit time.Duration) error {
 				last = err.Error()
 			}
 			if time.Now().After(deadline) {
-				return nd.failure(fmt.Sprintf("cluster not formed within %v (last CLUSTER INFO: %s)", limit, last))
+				return nd.Failure(fmt.Sprintf("cluster not formed within %v (last CLUSTER INFO: %s)", limit, last))
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
@@ -269,7 +200,7 @@ func (lc *localCluster) stop() {
 	nodes := slices.Clone(lc.nodes)
 	lc.mu.Unlock()
 	for _, nd := range slices.Backward(nodes) {
-		if cpu, err := sysstat.PidCPU(nd.pid()); err == nil {
+		if cpu, err := sysstat.PidCPU(nd.Pid()); err == nil {
 			lc.mu.Lock()
 			lc.cpu += cpu
 			lc.mu.Unlock()
@@ -288,16 +219,6 @@ func (lc *localCluster) cpuUsed() time.Duration {
 // stop is safe to call more than once and from several goroutines (the
 // deferred clean-up and the interrupt handler).
 func (nd *node) stop() {
-	nd.stopOnce.Do(func() {
-		if nd.admin != nil {
-			nd.admin.Close()
-		}
-		nd.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-nd.exited:
-		case <-time.After(15 * time.Second):
-			nd.cmd.Process.Kill()
-			<-nd.exited
-		}
-	})
+	nd.admin.Close() // a second Close only returns an error
+	nd.Stop(15 * time.Second)
 }

@@ -29,7 +29,6 @@ package main
 import (
 	"cmp"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -77,9 +76,8 @@ type config struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("hashbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var cfg config
+	fs := report.NewFlagSet("hashbench", stderr, &cfg.out)
 	nodes := fs.String("nodes", "3,4,5,6,7,8,9,10", "cluster sizes N (each also measured at N+1 and N-1)")
 	vnodes := fs.String("vnodes", "1,16,64,256,512,1024,2048", "virtual nodes per node for the ring")
 	bounded := fs.String("bounded-vnodes", "1,16", "virtual nodes per node for the bounded-load ring")
@@ -89,12 +87,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.ringTr, "ring-trials", 100, "random node-ID sets per N for the ring (cheap: 16384 slots; the --vnodes recommendation rests on them)")
 	fs.Float64Var(&cfg.boundedC, "bounded-c", 1.25, "load factor of the bounded-load ring: a node takes at most c x the mean")
 	fs.Uint64Var(&cfg.seed, "seed", 1, "seed for node IDs and leavers")
-	fs.StringVar(&cfg.out, "out", report.DefaultDir(), "directory for the CSV, Markdown and SVG files")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		return report.FlagsExitCode(err)
 	}
 	if *quick {
 		cfg.keys, cfg.trials, cfg.ringTr = min(cfg.keys, 20_000), min(cfg.trials, 2), min(cfg.ringTr, 2)
@@ -124,16 +118,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	res := measure(cfg, stderr)
-	for _, t := range res.Tables {
-		t.Print(stdout)
-	}
-	fmt.Fprintln(stdout, res.Notes[0])
-	paths, err := res.Save(cfg.out)
-	if err != nil {
+	if err := res.PrintAndSave(stdout, cfg.out, res.Notes[0]); err != nil {
 		return fail(1, err)
-	}
-	for _, p := range paths {
-		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return 0
 }

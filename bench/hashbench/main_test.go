@@ -12,12 +12,7 @@ import (
 )
 
 func TestQuick(t *testing.T) {
-	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if code := run([]string{"-quick", "-out", dir}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d\n%s", code, errb.String())
-	}
-	header, rows := reporttest.Check(t, dir, "hashbench")
+	header, rows, out, _ := reporttest.Quick(t, "hashbench", run)
 	// 3 ring V + (modulo, jump, rendezvous, bounded V=1) x 2 mappings,
 	// x N 3,4 x 2 trials.
 	if want := (3 + 4*2) * 2 * 2; len(rows) != want {
@@ -55,8 +50,8 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Summary over N = 3…4", "Busiest node's keys / mean", "Recommended --vnodes:", "cluster.DefaultVNodes"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }

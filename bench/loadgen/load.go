@@ -154,25 +154,12 @@ func (g *generator) run(t target, scen scenario, label string) (*measurement, er
 	}
 	meter, t0 := sysstat.StartMeter(), time.Now()
 	phase.Store(phaseMeasure)
-	end := t0.Add(cfg.duration)
-	last, lastOps := t0, int64(0)
-	for {
-		next := last.Add(time.Second)
-		if end.Before(next) {
-			next = end
-		}
-		time.Sleep(time.Until(next))
-		now := time.Now()
-		if !now.Before(end) {
-			break
-		}
-		var ops int64
+	g.prog.Window(label, t0, cfg.duration, func() (ops int64) {
 		for _, st := range states {
 			ops += st.ops.Load()
 		}
-		g.prog.Note("%s  %2.0fs/%v  %7s ops/s", label, now.Sub(t0).Seconds(), cfg.duration, report.SI(float64(ops-lastOps)/now.Sub(last).Seconds()))
-		last, lastOps = now, ops
-	}
+		return ops
+	})
 	phase.Store(phaseStop)
 	use := meter.Read()
 	m := &measurement{target: t.name, scen: scen, wall: use.Wall, hist: newHist(),

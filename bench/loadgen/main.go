@@ -23,18 +23,16 @@ package main
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
 	"net"
 	"os"
-	"os/signal"
 	"runtime"
 	"strings"
-	"syscall"
 	"time"
 
+	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/report"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
 )
@@ -63,9 +61,8 @@ type config struct {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("loadgen", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var cfg config
+	fs := report.NewFlagSet("loadgen", stderr, &cfg.out)
 	pipelines := fs.String("pipeline", "16", "commands per pipeline (1 = none); a comma-separated list runs each")
 	ratios := fs.String("ratio", "1:1", "GET:SET ratio, e.g. 9:1, 1:0 (GET only), 0:1 (SET only); a comma-separated list runs each")
 	dist := fs.String("dist", "uniform", "key distribution: uniform or zipf")
@@ -83,12 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&cfg.bin, "bin", "", "with -compare: a cachesrv binary to run instead of building ./cmd/cachesrv")
 	fs.StringVar(&cfg.redis, "redis", "", `with -compare: redis-server binary (default: from PATH; "none" to skip)`)
 	fs.StringVar(&cfg.cachesrvArgs, "cachesrv-args", "", "with -compare: extra cachesrv flags, space-separated (e.g. \"--shards 64\")")
-	fs.StringVar(&cfg.out, "out", report.DefaultDir(), "directory for the CSV, Markdown and SVG files")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		return report.FlagsExitCode(err)
 	}
 	fail := func(code int, err error) int {
 		fmt.Fprintln(stderr, "loadgen:", err)
@@ -145,18 +138,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 		defer stopAll()
-		// Interrupted, stop the servers we started before going.
-		sigs := make(chan os.Signal, 1)
-		signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-		defer signal.Stop(sigs)
-		go func() {
-			if _, ok := <-sigs; ok {
-				fmt.Fprintln(stderr, "loadgen: interrupted, stopping the servers")
-				stopAll()
-				os.RemoveAll(dir)
-				os.Exit(130)
-			}
-		}()
+		defer proc.StopOnInterrupt(stderr, "loadgen: interrupted, stopping the servers", dir, stopAll)()
 		for _, s := range servers {
 			targets = append(targets, s.target)
 			notes = append(notes, fmt.Sprintf("%s: %s, pid %d, %s.", s.name, s.version, s.pid, s.addr))
@@ -202,15 +184,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	res := result(&cfg, scens, targets, ms, notes)
-	for _, t := range res.Tables {
-		t.Print(stdout)
-	}
-	paths, err := res.Save(cfg.out)
-	if err != nil {
+	if err := res.PrintAndSave(stdout, cfg.out); err != nil {
 		return fail(1, err)
-	}
-	for _, p := range paths {
-		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return 0
 }

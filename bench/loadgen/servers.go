@@ -2,42 +2,22 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
-	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/proc"
 )
 
 // server is a process that -compare started on a free 127.0.0.1 port and
 // stops when done.
 type server struct {
 	target
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	logPath string
+	p       *proc.Process
 	version string
-}
-
-// buildCachesrv builds ./cmd/cachesrv of this module into dir.
-func buildCachesrv(dir string) (string, error) {
-	root := report.ModuleRoot()
-	if root == "" {
-		return "", fmt.Errorf("cannot find the %s module above the working directory; run from the checkout or pass -bin", report.ModulePath)
-	}
-	out := filepath.Join(dir, "cachesrv")
-	cmd := exec.Command("go", "build", "-o", out, "./cmd/cachesrv")
-	cmd.Dir = root
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/cachesrv: %v\n%s", err, b)
-	}
-	return out, nil
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. Another process
@@ -59,25 +39,13 @@ func startServer(name, dir, path string, args func(port int) []string) (*server,
 	if err != nil {
 		return nil, err
 	}
-	logPath := filepath.Join(dir, name+".log")
-	logf, err := os.Create(logPath)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	p, err := proc.Start(name, addr, path, args(port), filepath.Join(dir, name+".log"))
 	if err != nil {
 		return nil, err
 	}
-	defer logf.Close()
-	cmd := exec.Command(path, args(port)...)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start %s: %w", name, err)
-	}
-	s := &server{
-		target:  target{name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), pid: cmd.Process.Pid},
-		cmd:     cmd,
-		exited:  make(chan struct{}),
-		logPath: logPath,
-	}
-	go func() { cmd.Wait(); close(s.exited) }()
-	if err := s.waitReady(15 * time.Second); err != nil {
+	s := &server{target: target{name: name, addr: addr, pid: p.Pid()}, p: p}
+	if err := p.WaitReady(15*time.Second, func() error { return ping(addr) }); err != nil {
 		s.stop()
 		return nil, err
 	}
@@ -85,25 +53,6 @@ func startServer(name, dir, path string, args func(port int) []string) (*server,
 		s.version = strings.TrimSpace(string(out))
 	}
 	return s, nil
-}
-
-func (s *server) waitReady(limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
-		select {
-		case <-s.exited:
-			log, _ := os.ReadFile(s.logPath)
-			return fmt.Errorf("%s exited at start: %s\n%s", s.name, s.cmd.ProcessState, tail(log, 2000))
-		default:
-		}
-		if ping(s.addr) == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not answer PING on %s within %v", s.name, s.addr, limit)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func ping(addr string) error {
@@ -124,30 +73,14 @@ func ping(addr string) error {
 }
 
 // stop sends SIGTERM, and SIGKILL if the server has not gone in 10 s.
-func (s *server) stop() {
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-	}
-}
-
-func tail(b []byte, n int) []byte {
-	b = bytes.TrimSpace(b)
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return b
-}
+func (s *server) stop() { s.p.Stop(10 * time.Second) }
 
 // startServers builds and starts cachesrv and, if found, redis-server.
 func startServers(cfg *config, dir string) ([]*server, error) {
 	bin := cfg.bin
 	if bin == "" {
 		var err error
-		if bin, err = buildCachesrv(dir); err != nil {
+		if bin, err = proc.BuildCachesrv(dir); err != nil {
 			return nil, err
 		}
 	}

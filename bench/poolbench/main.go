@@ -15,7 +15,6 @@ package main
 import (
 	"cmp"
 	"crypto/sha256"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -72,9 +71,8 @@ func (c cell) taskTime() time.Duration {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("poolbench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var cfg config
+	fs := report.NewFlagSet("poolbench", stderr, &cfg.out)
 	workers := fs.String("workers", "1,2,3,4,6,8,12,16,24,32", "worker counts, comma-separated")
 	tasks := fs.String("tasks", "cpu,sleep,loopback", "tasks to run: cpu, sleep, loopback")
 	quick := fs.Bool("quick", false, "workers 1,2,4 and 50ms per cell, for tests")
@@ -82,12 +80,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.hashSize, "hash-size", 64<<10, "bytes the cpu task hashes (SHA-256)")
 	fs.DurationVar(&cfg.sleep, "sleep", time.Millisecond, "how long the sleep task waits")
 	fs.IntVar(&cfg.msgSize, "msg-size", 1024, "bytes the loopback task sends and gets back")
-	fs.StringVar(&cfg.out, "out", report.DefaultDir(), "directory for the CSV, Markdown and SVG files")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		return report.FlagsExitCode(err)
 	}
 	if *quick {
 		*workers = "1,2,4"
@@ -100,20 +94,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.tasks = workload.ParseList(*tasks)
 	res, err := measure(cfg, stderr)
+	if err == nil {
+		err = res.PrintAndSave(stdout, cfg.out)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "poolbench:", err)
 		return 1
-	}
-	for _, t := range res.Tables {
-		t.Print(stdout)
-	}
-	paths, err := res.Save(cfg.out)
-	if err != nil {
-		fmt.Fprintln(stderr, "poolbench:", err)
-		return 1
-	}
-	for _, p := range paths {
-		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return 0
 }

@@ -10,12 +10,7 @@ import (
 )
 
 func TestQuick(t *testing.T) {
-	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if code := run([]string{"-quick", "-out", dir}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d\n%s", code, errb.String())
-	}
-	header, rows := reporttest.Check(t, dir, "poolbench")
+	header, rows, out, _ := reporttest.Quick(t, "poolbench", run)
 	if len(rows) != 3*3 { // 3 tasks x workers 1,2,4
 		t.Fatalf("%d rows, want 9", len(rows))
 	}
@@ -25,8 +20,8 @@ func TestQuick(t *testing.T) {
 			t.Errorf("row %v: no tasks done", r)
 		}
 	}
-	if !strings.Contains(out.String(), "Smallest pool within 5%") {
-		t.Errorf("no summary table:\n%s", out.String())
+	if !strings.Contains(out, "Smallest pool within 5%") {
+		t.Errorf("no summary table:\n%s", out)
 	}
 }
 

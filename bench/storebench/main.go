@@ -89,10 +89,9 @@ func (c cell) contended() float64 {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("storebench", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	var cfg config
+	fs := report.NewFlagSet("storebench", stderr, &cfg.out)
 	var (
-		cfg        config
 		shards     = fs.String("shards", "1,4,16,64,256", "shard counts to measure, comma-separated powers of two")
 		goroutines = fs.String("goroutines", "1,2,4,8,16,32,64", "goroutine counts, comma-separated")
 		mixes      = fs.String("mixes", "90:10,50:50,0:1", "GET:SET ratios, comma-separated")
@@ -104,12 +103,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.valueSize, "value-size", 100, "value size in bytes")
 	fs.Float64Var(&cfg.theta, "zipf", workload.DefaultTheta, "Zipf exponent for -dists zipf")
 	fs.BoolVar(&cfg.baselines, "baselines", true, "also measure sync.Map and an RWMutex-guarded map")
-	fs.StringVar(&cfg.out, "out", report.DefaultDir(), "directory for the CSV, Markdown and SVG files")
 	if err := fs.Parse(args); err != nil {
-		if err == flag.ErrHelp {
-			return 0
-		}
-		return 2
+		return report.FlagsExitCode(err)
 	}
 	if *quick {
 		*shards, *goroutines, *mixes = "1,16", "1,4", "90:10,0:1"
@@ -133,20 +128,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.dists = append(cfg.dists, workload.Dist(d))
 	}
 	res, err := measure(cfg, stderr)
+	if err == nil {
+		err = res.PrintAndSave(stdout, cfg.out)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "storebench:", err)
 		return 1
-	}
-	for _, t := range res.Tables {
-		t.Print(stdout)
-	}
-	paths, err := res.Save(cfg.out)
-	if err != nil {
-		fmt.Fprintln(stderr, "storebench:", err)
-		return 1
-	}
-	for _, p := range paths {
-		fmt.Fprintln(stdout, "wrote", p)
 	}
 	return 0
 }

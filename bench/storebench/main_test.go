@@ -10,12 +10,7 @@ import (
 )
 
 func TestQuick(t *testing.T) {
-	dir := t.TempDir()
-	var out, errb bytes.Buffer
-	if code := run([]string{"-quick", "-out", dir}, &out, &errb); code != 0 {
-		t.Fatalf("exit %d\n%s", code, errb.String())
-	}
-	header, rows := reporttest.Check(t, dir, "storebench")
+	header, rows, out, errb := reporttest.Quick(t, "storebench", run)
 	// 2 shard counts + 2 baselines, 2 distributions, 2 mixes, 2 goroutine counts.
 	if len(rows) != 4*2*2*2 {
 		t.Fatalf("%d rows, want 32", len(rows))
@@ -32,12 +27,12 @@ func TestQuick(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"Throughput, ops/s", "store 16 shards", "sync.Map", "RWMutex map", "wrote "} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
-	if !strings.Contains(errb.String(), "[32/32") {
-		t.Errorf("no progress on stderr:\n%s", errb.String())
+	if !strings.Contains(errb, "[32/32") {
+		t.Errorf("no progress on stderr:\n%s", errb)
 	}
 }
 

@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -53,6 +54,25 @@ func Machine() string {
 		time.Now().Format("2006-01-02 15:04"))
 }
 
+// NewFlagSet returns the flag set of the bench command name, printing
+// its errors and usage to stderr, with the -out flag every command has
+// stored in out.
+func NewFlagSet(name string, stderr io.Writer, out *string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(out, "out", DefaultDir(), "directory for the CSV, Markdown and SVG files")
+	return fs
+}
+
+// FlagsExitCode is a command's exit status when parsing its flags failed
+// with err: 0 after -help, 2 otherwise.
+func FlagsExitCode(err error) int {
+	if err == flag.ErrHelp {
+		return 0
+	}
+	return 2
+}
+
 // Result is what one bench command writes: a long-form CSV table, the
 // tables for the Markdown file (the same ones it printed), a chart and
 // free-form notes.
@@ -102,6 +122,25 @@ func (r *Result) Save(dir string) ([]string, error) {
 	return paths, write(".svg", r.Figure.WriteSVG)
 }
 
+// PrintAndSave prints the tables to w, then lines (if any), saves the
+// files in dir (see Save) and prints "wrote <path>" for each.
+func (r *Result) PrintAndSave(w io.Writer, dir string, lines ...string) error {
+	for _, t := range r.Tables {
+		t.Print(w)
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
+	paths, err := r.Save(dir)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		fmt.Fprintln(w, "wrote", p)
+	}
+	return nil
+}
+
 // Progress prints one line per step to w (stderr): the step count, the
 // time spent, an estimate of the time left, and a message.
 type Progress struct {
@@ -137,4 +176,26 @@ func (p *Progress) Note(format string, args ...any) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	fmt.Fprintf(p.w, "[%s] %s\n", time.Since(p.start).Round(time.Second), strings.TrimRight(fmt.Sprintf(format, args...), "\n"))
+}
+
+// Window sleeps through a measured window of length d that started at t0,
+// printing a note each second with label, the time so far and the ops/s
+// over that second; ops returns the operations done since t0.
+func (p *Progress) Window(label string, t0 time.Time, d time.Duration, ops func() int64) {
+	end := t0.Add(d)
+	last, lastOps := t0, int64(0)
+	for {
+		next := last.Add(time.Second)
+		if end.Before(next) {
+			next = end
+		}
+		time.Sleep(time.Until(next))
+		now := time.Now()
+		if !now.Before(end) {
+			return
+		}
+		n := ops()
+		p.Note("%s  %2.0fs/%v  %7s ops/s", label, now.Sub(t0).Seconds(), d, SI(float64(n-lastOps)/now.Sub(last).Seconds()))
+		last, lastOps = now, n
+	}
 }

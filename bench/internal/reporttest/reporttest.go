@@ -104,3 +104,18 @@ func Column(t *testing.T, header []string, name string) int {
 	t.Fatalf("no column %q in %v", name, header)
 	return -1
 }
+
+// Quick runs a bench command's run function with -quick, -out set to a
+// new temporary directory and then args, fails the test unless it exits
+// 0, checks what it wrote (see Check), and returns the CSV's header and
+// rows and what the command printed to stdout and stderr.
+func Quick(t *testing.T, name string, run func(args []string, stdout, stderr io.Writer) int, args ...string) (header []string, rows [][]string, stdout, stderr string) {
+	t.Helper()
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if code := run(append([]string{"-quick", "-out", dir}, args...), &out, &errb); code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errb.String())
+	}
+	header, rows = Check(t, dir, name)
+	return header, rows, out.String(), errb.String()
+}
