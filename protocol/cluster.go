@@ -150,22 +150,6 @@ type remoteCmd struct {
 	write bool
 }
 
-// remoteTarget reports whether args would be forwarded whole to one peer
-// right now, to which, and whether it writes, without side effects (like
-// groupable).
-func (c *client) remoteTarget(args [][]byte) (remoteCmd, bool) {
-	if c.srv.cl == nil || c.srv.clusterMode != Proxy || c.multi != nil || !c.authed {
-		return remoteCmd{}, false
-	}
-	cmd := lookup(commands, args[0])
-	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 ||
-		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
-		return remoteCmd{}, false
-	}
-	r := c.route(cmd, args)
-	return remoteCmd{args: args, addr: r.addr, write: cmd.flags&flagWrite != 0}, r.kind == routeRemote
-}
-
 // split runs a multi-key command whose keys live on several nodes as one
 // sub-command per key (per key/value pair for MSET), each run here or
 // forwarded, and merges the replies in key order: an array for MGET, a sum

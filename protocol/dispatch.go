@@ -2,8 +2,6 @@ package protocol
 
 import (
 	"fmt"
-
-	"github.com/cachesrv/cachesrv/cluster"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -21,42 +19,49 @@ func (c *client) runPipeline(p [][][]byte) {
 		c.dispatch(p[0])
 		return
 	}
+	// Each command is planned once; the plan of the command that ends a
+	// run is kept for the next turn.
+	var ahead planned
+	haveAhead := false
 	for i := 0; i < len(p) && !c.quit; {
-		if r, ok := c.remoteTarget(p[i]); ok {
+		cur := ahead
+		if !haveAhead {
+			cur = c.plan(p[i])
+		}
+		haveAhead = false
+		switch cur.kind {
+		case planRemote:
 			// A run of commands for other nodes goes out in one go.
-			run := append(c.remote[:0], r)
+			run := append(c.remote[:0], cur.remote)
 			for i++; i < len(p); i++ {
-				next, ok := c.remoteTarget(p[i])
-				if !ok {
+				if ahead = c.plan(p[i]); ahead.kind != planRemote {
+					haveAhead = true
 					break
 				}
-				run = append(run, next)
+				run = append(run, ahead.remote)
 			}
 			c.stats.processed += int64(len(run))
 			c.forwardRun(run)
 			clear(run)
 			c.remote = run[:0]
-			continue
-		}
-		cmd, shard, ok := c.groupable(p[i])
-		if !ok {
+		case planGroup:
+			group := append(c.group[:0], groupItem{cur.cmd, p[i]})
+			write := cur.cmd.flags&flagWrite != 0
+			for i++; i < len(p); i++ {
+				if ahead = c.plan(p[i]); ahead.kind != planGroup || ahead.shard != cur.shard {
+					haveAhead = true
+					break
+				}
+				group = append(group, groupItem{ahead.cmd, p[i]})
+				write = write || ahead.cmd.flags&flagWrite != 0
+			}
+			c.runGroup(cur.shard, write, group)
+			clear(group)
+			c.group = group[:0]
+		default:
 			c.dispatch(p[i])
 			i++
-			continue
 		}
-		group := append(c.group[:0], groupItem{cmd, p[i]})
-		write := cmd.flags&flagWrite != 0
-		for i++; i < len(p); i++ {
-			next, nextShard, ok := c.groupable(p[i])
-			if !ok || nextShard != shard {
-				break
-			}
-			group = append(group, groupItem{next, p[i]})
-			write = write || next.flags&flagWrite != 0
-		}
-		c.runGroup(shard, write, group)
-		clear(group)
-		c.group = group[:0]
 	}
 }
 
@@ -66,24 +71,46 @@ type groupItem struct {
 	args [][]byte
 }
 
-// groupable reports whether args is a single-key command that would run
-// right now (known, right arity, authenticated, not queued in MULTI, no
-// locks of its own), and its shard. It has no side effects: a command it
-// refuses goes through dispatch, which replies as needed.
-func (c *client) groupable(args [][]byte) (*command, int, bool) {
+// How runPipeline runs a command.
+const (
+	planAlone  = iota // through dispatch, which checks, replies to errors, queues in MULTI
+	planGroup         // a local single-key command, groupable with its shard's neighbours
+	planRemote        // forwarded whole to the peer that owns its keys (proxy mode)
+)
+
+type planned struct {
+	kind   int
+	cmd    *command
+	shard  int       // planGroup
+	remote remoteCmd // planRemote
+}
+
+// plan decides how a command of a pipeline runs, without side effects: a
+// command that cannot be grouped or forwarded as it is (unknown, wrong
+// arity, not authenticated, inside MULTI, multi-key, keyspace-wide, with
+// locks of its own) runs alone through dispatch.
+func (c *client) plan(args [][]byte) planned {
 	if c.multi != nil || !c.authed {
-		return nil, 0, false
+		return planned{kind: planAlone}
 	}
 	cmd := lookup(commands, args[0])
-	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) ||
-		cmd.firstKey == 0 || cmd.firstKey != cmd.lastKey ||
+	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 ||
 		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
-		return nil, 0, false
+		return planned{kind: planAlone}
 	}
-	if cl := c.srv.cl; cl != nil && !cl.Table().Local(cluster.Slot(args[cmd.firstKey])) {
-		return nil, 0, false
+	if c.srv.cl != nil {
+		switch r := c.route(cmd, args); r.kind {
+		case routeRemote:
+			return planned{kind: planRemote, cmd: cmd, remote: remoteCmd{args: args, addr: r.addr, write: cmd.flags&flagWrite != 0}}
+		case routeLocal:
+		default:
+			return planned{kind: planAlone}
+		}
 	}
-	return cmd, c.srv.store.ShardOf(args[cmd.firstKey]), true
+	if cmd.firstKey != cmd.lastKey {
+		return planned{kind: planAlone}
+	}
+	return planned{kind: planGroup, cmd: cmd, shard: c.srv.store.ShardOf(args[cmd.firstKey])}
 }
 
 // runGroup runs same-shard commands under one lock acquisition.
