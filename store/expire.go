@@ -89,14 +89,15 @@ func (s *shard) expireSome(now int64, want int) (sampled, expired int) {
 			continue
 		}
 		key := e.key()
-		if l, ok := s.find(key, s.hash(key)); !ok || l != here {
+		h := s.hash(key)
+		if l, ok := s.find(key, h); !ok || l != here {
 			continue
 		}
 		sampled++
 		if e.expired(now) {
 			expired++
 			s.expired.Add(1)
-			s.remove(key, here)
+			s.remove(key, h, here)
 		}
 	}
 	return sampled, expired

@@ -281,22 +281,22 @@ func (s *shard) adjustTTLCount(oldAt, newAt int64) {
 	}
 }
 
-// remove deletes the entry at l for key.
-func (s *shard) remove(key []byte, l loc) {
+// remove deletes the entry at l for key, whose hash is h.
+func (s *shard) remove(key []byte, h uint64, l loc) {
 	e := s.entryAt(l)
 	s.touch(key)
 	if e.expireAt() != 0 {
 		s.ttlKeys.Add(-1)
 	}
 	s.keys.Add(-1)
-	s.unpoint(key, s.hash(key))
+	s.unpoint(key, h)
 	s.kill(l, e)
 }
 
 // delete removes key if it is live; an expired entry is removed too but
 // reported as absent.
-func (s *shard) delete(key []byte, now int64) bool {
-	l, ok := s.find(key, s.hash(key))
+func (s *shard) delete(key []byte, h uint64, now int64) bool {
+	l, ok := s.find(key, h)
 	if !ok {
 		return false
 	}
@@ -304,24 +304,21 @@ func (s *shard) delete(key []byte, now int64) bool {
 	if !live {
 		s.expired.Add(1)
 	}
-	s.remove(key, l)
+	s.remove(key, h, l)
 	return live
 }
 
 // reap removes key if its entry has expired, so that a write sees it absent.
-func (s *shard) reap(key []byte, now int64) {
-	if l, ok := s.find(key, s.hash(key)); ok && s.entryAt(l).expired(now) {
+func (s *shard) reap(key []byte, h uint64, now int64) {
+	if l, ok := s.find(key, h); ok && s.entryAt(l).expired(now) {
 		s.expired.Add(1)
-		s.remove(key, l)
+		s.remove(key, h, l)
 	}
 }
 
-// resize gives key's value room for n bytes, keeping its contents and
-// expiry, moving the entry if needed. The key must be live.
-func (s *shard) resize(key []byte, n int) entry {
-	h := s.hash(key)
-	l, _ := s.find(key, h)
-	e := s.entryAt(l)
+// resize gives key's live entry e, at l, room for n bytes of value,
+// keeping its contents and expiry, moving the entry if needed.
+func (s *shard) resize(key []byte, h uint64, l loc, e entry, n int) entry {
 	if uint32(n) <= e.valCap() {
 		return e
 	}

@@ -18,9 +18,8 @@ type Tx struct {
 	all bool // every shard is locked; keyspace-wide methods take no locks
 }
 
-func (t Tx) shard(key []byte) *shard { return t.s.shards[t.s.ShardOf(key)] }
-
-// hashed returns key's hash and shard: the hot paths hash a key once.
+// hashed returns key's shard and hash: every method hashes its key once
+// and hands the hash down.
 func (t Tx) hashed(key []byte) (*shard, uint64) {
 	h := t.s.hash(key)
 	return t.s.shards[h&t.s.mask], h
@@ -66,8 +65,8 @@ func (t Tx) Set(key, val []byte, expireAt int64) {
 
 // Delete removes key and reports whether it existed.
 func (t Tx) Delete(key []byte) bool {
-	sh := t.shard(key)
-	ok := sh.delete(key, t.now)
+	sh, h := t.hashed(key)
+	ok := sh.delete(key, h, t.now)
 	sh.settle()
 	return ok
 }
@@ -76,13 +75,13 @@ func (t Tx) Delete(key []byte) bool {
 // reports whether the key exists. An expiry at or before now deletes the
 // key, as Redis does.
 func (t Tx) SetExpire(key []byte, expireAt int64) bool {
-	sh := t.shard(key)
-	e, l, ok := sh.lookup(key, sh.hash(key), t.now)
+	sh, h := t.hashed(key)
+	e, l, ok := sh.lookup(key, h, t.now)
 	if !ok {
 		return false
 	}
 	if expireAt != 0 && expireAt <= t.now {
-		sh.remove(key, l)
+		sh.remove(key, h, l)
 		sh.settle()
 		return true
 	}
@@ -96,17 +95,17 @@ func (t Tx) SetExpire(key []byte, expireAt int64) bool {
 // returns the new length. The value's space grows geometrically, so
 // repeated appends are amortised O(1).
 func (t Tx) Append(key, data []byte) int {
-	sh := t.shard(key)
-	sh.reap(key, t.now)
-	e, _, ok := sh.lookup(key, sh.hash(key), t.now)
+	sh, h := t.hashed(key)
+	e, l, ok := sh.lookup(key, h, t.now)
 	if !ok {
+		sh.reap(key, h, t.now)
 		sh.touch(key)
-		sh.insert(key, sh.hash(key), data, len(data), 0)
+		sh.insert(key, h, data, len(data), 0)
 		sh.settle()
 		return len(data)
 	}
-	n := int(e.valLen()) + len(data)
-	return t.writeAt(sh, key, int(e.valLen()), data, n)
+	old := int(e.valLen())
+	return t.writeAt(sh, key, h, l, e, old, data, old+len(data))
 }
 
 // SetRange overwrites key's value from offset on with data, zero-padding
@@ -114,32 +113,30 @@ func (t Tx) Append(key, data []byte) int {
 // Empty data changes nothing (it neither creates nor pads), as in Redis.
 // The caller checks offset+len(data) against its size limit.
 func (t Tx) SetRange(key []byte, offset int, data []byte) int {
-	sh := t.shard(key)
-	if len(data) == 0 {
-		e, _, ok := sh.lookup(key, sh.hash(key), t.now)
-		if !ok {
-			return 0
-		}
+	sh, h := t.hashed(key)
+	e, l, ok := sh.lookup(key, h, t.now)
+	switch {
+	case len(data) == 0 && !ok:
+		return 0
+	case len(data) == 0:
 		return int(e.valLen())
-	}
-	sh.reap(key, t.now)
-	e, _, ok := sh.lookup(key, sh.hash(key), t.now)
-	if !ok {
+	case !ok:
+		sh.reap(key, h, t.now)
 		sh.touch(key)
-		e = sh.insert(key, sh.hash(key), nil, offset+len(data), 0)
+		e = sh.insert(key, h, nil, offset+len(data), 0)
 		e.setValLen(uint32(offset + len(data)))
 		copy(e.valueSpace()[offset:], data)
 		sh.settle()
 		return offset + len(data)
 	}
-	n := max(int(e.valLen()), offset+len(data))
-	return t.writeAt(sh, key, offset, data, n)
+	return t.writeAt(sh, key, h, l, e, offset, data, max(int(e.valLen()), offset+len(data)))
 }
 
-// writeAt grows key's live value to n bytes and copies data at offset.
-func (t Tx) writeAt(sh *shard, key []byte, offset int, data []byte, n int) int {
+// writeAt grows key's live entry e (at l) to n bytes of value and copies
+// data at offset.
+func (t Tx) writeAt(sh *shard, key []byte, h uint64, l loc, e entry, offset int, data []byte, n int) int {
 	sh.touch(key)
-	e := sh.resize(key, n)
+	e = sh.resize(key, h, l, e, n)
 	old := int(e.valLen())
 	space := e.valueSpace()
 	if offset > old {

@@ -7,7 +7,8 @@ const indexOverhead = 24
 // MemoryUsage estimates the bytes key takes: its entry in the arena (header,
 // key, reserved value space) plus its index slot. False if it is missing.
 func (t Tx) MemoryUsage(key []byte) (int64, bool) {
-	e, _, ok := t.shard(key).lookup(key, t.s.hash(key), t.now)
+	sh, h := t.hashed(key)
+	e, _, ok := sh.lookup(key, h, t.now)
 	if !ok {
 		return 0, false
 	}

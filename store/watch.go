@@ -13,12 +13,13 @@ type Watch struct {
 
 // Watch starts watching key.
 func (s *Store) Watch(key []byte) *Watch {
-	i := s.ShardOf(key)
+	h := s.hash(key)
+	i := int(h & s.mask)
 	sh := s.shards[i]
 	sh.lock(true)
 	defer sh.unlock(true)
 	w := &Watch{key: string(key), shard: i}
-	if e, _, ok := sh.lookup(key, sh.hash(key), s.now()); ok {
+	if e, _, ok := sh.lookup(key, h, s.now()); ok {
 		w.expireAt = e.expireAt()
 	}
 	if sh.watches == nil {
