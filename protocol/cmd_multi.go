@@ -114,6 +114,6 @@ func (c *client) execLocked(m *multiState) {
 	}
 	c.WriteArray(len(m.queued))
 	for _, q := range m.queued {
-		c.run(q.cmd, q.args, func() { q.cmd.run(c, q.args, tx) })
+		c.run(q.cmd, q.args, tx)
 	}
 }

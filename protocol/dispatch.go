@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+
+	"github.com/cachesrv/cachesrv/store"
 )
 
 // runPipeline runs a pipeline's commands in order. A run of consecutive
@@ -122,7 +124,7 @@ func (c *client) runGroup(shard int, write bool, group []groupItem) {
 	defer st.UnlockShard(shard, write)
 	tx := st.Tx()
 	for _, g := range group {
-		c.run(g.cmd, g.args, func() { g.cmd.run(c, g.args, tx) })
+		c.run(g.cmd, g.args, tx)
 	}
 }
 
@@ -202,7 +204,7 @@ func (c *client) rejectQueued(msg string) {
 func (c *client) call(cmd *command, args [][]byte) {
 	st := c.srv.store
 	if cmd.firstKey == 0 || cmd.flags&(flagKeyspace|flagSelfLocking) != 0 {
-		c.run(cmd, args, func() { cmd.run(c, args, st.Tx()) })
+		c.run(cmd, args, st.Tx())
 		return
 	}
 	write := cmd.flags&flagWrite != 0
@@ -216,7 +218,7 @@ func (c *client) call(cmd *command, args [][]byte) {
 		st.Lock(shards, write)
 		defer st.Unlock(shards, write)
 	}
-	c.run(cmd, args, func() { cmd.run(c, args, st.Tx()) })
+	c.run(cmd, args, st.Tx())
 }
 
 // shardsOf appends the sorted, distinct shards of cmd's keys to dst.
@@ -225,13 +227,13 @@ func (c *client) shardsOf(cmd *command, args [][]byte, dst []int) []int {
 	return sortedUnique(dst)
 }
 
-// run times fn for INFO commandstats and latencystats (unless
+// run runs cmd's handler, timing it for INFO commandstats and latencystats (unless
 // latency-tracking is off) and turns a panic into an error reply: one bad
 // command must not take the server down. A command's time runs from the
 // end of the one before it in the pipeline (or the pipeline's arrival),
 // so lock waits are included and the clock is read once per command, and
 // only its monotonic part (time.Since: half the cost of time.Now here).
-func (c *client) run(cmd *command, args [][]byte, fn func()) {
+func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 	timed := c.srv.cfg.LatencyTracking.Load()
 	c.failed = false
 	defer func() {
@@ -246,7 +248,7 @@ func (c *client) run(cmd *command, args [][]byte, fn func()) {
 		}
 		c.stats.add(cmd, d, c.failed)
 	}()
-	fn()
+	cmd.run(c, args, tx)
 }
 
 // errorReply writes an error reply and counts the command as failed.
@@ -255,8 +257,8 @@ func (c *client) errorReply(msg string) {
 	c.WriteError(msg)
 }
 
-// cloneArgs copies a command's arguments: redcon reuses its read buffer,
-// and a queued MULTI command outlives it.
+// cloneArgs copies a command's arguments: they alias the connection's read
+// buffer, which a queued MULTI command outlives.
 func cloneArgs(args [][]byte) [][]byte {
 	n := 0
 	for _, a := range args {
