@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"strings"
@@ -50,6 +51,10 @@ type client struct {
 	shardsBuf []int       // scratch for the shards a command locks
 	group     []groupItem // scratch: a same-shard run of a pipeline
 	remote    []remoteCmd // scratch: a run of a pipeline bound for other nodes
+
+	// Proxy mode's split commands capture local replies here.
+	capture    *redcon.Writer
+	captureBuf bytes.Buffer
 }
 
 // multiState is a transaction being queued.

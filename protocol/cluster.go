@@ -170,12 +170,13 @@ func (c *client) split(cmd *command, args [][]byte) {
 	var parts []*fwd
 	for i := 1; i < len(args); i += step {
 		subArgs := append([][]byte{[]byte(sub)}, args[i:i+step]...)
-		f := &fwd{req: encodeCommand(nil, subArgs)}
+		f := &fwd{}
 		if slot := cluster.Slot(args[i]); t.Local(slot) {
 			f.reply, f.err = c.runCaptured(subArgs)
 			f.done = make(chan struct{})
 			close(f.done)
 		} else {
+			f.req = encodeCommand(nil, subArgs)
 			c.srv.peers.link(t.Addr(t.Owner(slot))).send(f)
 		}
 		parts = append(parts, f)
@@ -216,17 +217,21 @@ func (c *client) split(cmd *command, args [][]byte) {
 	}
 }
 
-// runCaptured runs a local single-key command and returns its reply bytes
-// instead of writing them to the client.
+// runCaptured runs a local single-key command and returns a copy of its
+// reply bytes instead of writing them to the client. The capturing writer
+// is made once per client.
 func (c *client) runCaptured(args [][]byte) ([]byte, error) {
-	var buf bytes.Buffer
+	if c.capture == nil {
+		c.capture = redcon.NewWriter(&c.captureBuf)
+	}
 	saved := c.Writer
-	c.Writer = redcon.NewWriter(&buf)
-	cmd := lookup(commands, args[0])
-	c.call(cmd, args)
+	c.Writer = c.capture
+	c.call(lookup(commands, args[0]), args)
 	err := c.Writer.Flush()
 	c.Writer = saved
-	return buf.Bytes(), err
+	reply := bytes.Clone(c.captureBuf.Bytes())
+	c.captureBuf.Reset()
+	return reply, err
 }
 
 func init() {
