@@ -154,11 +154,11 @@ func TestClusterProxyWritesThroughOneNodeReadsThroughAll(t *testing.T) {
 	for _, p := range nodes[0].srv.ForwardStats() {
 		forwarded += p.Commands
 		batches += p.Batches
-		var inBuckets int64
+		var inBuckets uint64
 		for _, n := range p.BatchSizes {
 			inBuckets += n
 		}
-		if inBuckets != p.Batches {
+		if inBuckets != uint64(p.Batches) {
 			t.Fatalf("peer %s: %d batches, %d in the size histogram", p.Peer, p.Batches, inBuckets)
 		}
 	}

@@ -49,7 +49,7 @@ type peerLinks struct {
 // forwardStats are one link's counters, which the metrics export.
 type forwardStats struct {
 	commands, batches, errors atomic.Int64
-	sizes                     [len(ForwardBatchBounds) + 1]atomic.Int64
+	sizes                     [len(ForwardBatchBounds) + 1]atomic.Uint64
 }
 
 // ForwardBatchBounds are the upper bounds of the forwarded-batch-size
@@ -62,7 +62,7 @@ type PeerForwardStats struct {
 	Commands, Batches, Errors int64
 	// BatchSizes counts batches per size bucket (not cumulative), bucket i
 	// holding batches of at most ForwardBatchBounds[i] commands.
-	BatchSizes [len(ForwardBatchBounds) + 1]int64
+	BatchSizes [len(ForwardBatchBounds) + 1]uint64
 }
 
 func (p *peerLinks) snapshot() []PeerForwardStats {

@@ -14,10 +14,11 @@ type clusterCollector struct {
 
 	members, suspect, ringChanges, slotsMoved, slotsOwned *prometheus.Desc
 	forwarded, batches, errors, batchSize                 *prometheus.Desc
+	sizeBounds                                            []float64
 }
 
 func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterCollector {
-	return &clusterCollector{
+	c := &clusterCollector{
 		cl:          cl,
 		srv:         srv,
 		members:     newDesc("cluster_members", "Nodes in the cluster as this node sees it, itself included."),
@@ -30,6 +31,10 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		errors:      newDesc("forward_errors_total", "Forwarded commands that failed (peer unreachable, connection lost).", "peer"),
 		batchSize:   newDesc("forward_batch_size", "Forwarded commands per write to a peer.", "peer"),
 	}
+	for _, b := range protocol.ForwardBatchBounds {
+		c.sizeBounds = append(c.sizeBounds, float64(b))
+	}
+	return c
 }
 
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
@@ -50,12 +55,7 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.forwarded, prometheus.CounterValue, float64(p.Commands), p.Peer)
 		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(p.Batches), p.Peer)
 		ch <- prometheus.MustNewConstMetric(c.errors, prometheus.CounterValue, float64(p.Errors), p.Peer)
-		buckets := make(map[float64]uint64, len(protocol.ForwardBatchBounds))
-		var cum uint64
-		for i, bound := range protocol.ForwardBatchBounds {
-			cum += uint64(p.BatchSizes[i])
-			buckets[float64(bound)] = cum
-		}
-		ch <- prometheus.MustNewConstHistogram(c.batchSize, uint64(p.Batches), float64(p.Commands), buckets, p.Peer)
+		buckets, count := cumulativeBuckets(c.sizeBounds, p.BatchSizes[:])
+		ch <- prometheus.MustNewConstHistogram(c.batchSize, count, float64(p.Commands), buckets, p.Peer)
 	}
 }

@@ -205,15 +205,7 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 		// The snapshot's buckets are per bucket; Prometheus's are
 		// cumulative. The count is the histogram's own total, not Calls:
 		// calls made with latency-tracking off were counted, not timed.
-		// Each histogram needs a map of its own: it is read when the
-		// registry writes the metric out, after Collect has moved on.
-		buckets := make(map[float64]uint64, len(c.bounds))
-		var cum uint64
-		for i, bound := range c.bounds {
-			cum += cs.Buckets[i]
-			buckets[bound] = cum
-		}
-		count := cum + cs.Buckets[len(c.bounds)]
+		buckets, count := cumulativeBuckets(c.bounds, cs.Buckets[:])
 		if count == 0 {
 			continue
 		}
@@ -243,4 +235,18 @@ func newBuildInfo() prometheus.Collector {
 	})
 	g.Set(1)
 	return g
+}
+
+// cumulativeBuckets turns per-bucket counts (the last one past every
+// bound) into the cumulative map a Prometheus const histogram wants, and
+// returns the total. Each histogram needs a map of its own: the registry
+// reads it after Collect has moved on.
+func cumulativeBuckets(bounds []float64, counts []uint64) (map[float64]uint64, uint64) {
+	buckets := make(map[float64]uint64, len(bounds))
+	var cum uint64
+	for i, bound := range bounds {
+		cum += counts[i]
+		buckets[bound] = cum
+	}
+	return buckets, cum + counts[len(bounds)]
 }
