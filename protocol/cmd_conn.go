@@ -97,14 +97,8 @@ func cmdHello(c *client, args [][]byte, _ store.Tx) {
 		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
-	if setName {
-		if !validClientName(name) {
-			c.errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
-			return
-		}
-		c.mu.Lock()
-		c.name = name
-		c.mu.Unlock()
+	if setName && !c.setName(name) {
+		return
 	}
 	c.WriteArray(14)
 	c.WriteBulkString("server")
@@ -165,15 +159,22 @@ func cmdReset(c *client, _ [][]byte, _ store.Tx) {
 func cmdClientID(c *client, _ [][]byte, _ store.Tx) { c.WriteInt64(c.id) }
 
 func cmdClientSetName(c *client, args [][]byte, _ store.Tx) {
-	name := string(args[2])
+	if c.setName(string(args[2])) {
+		c.WriteString("OK")
+	}
+}
+
+// setName names the connection, or replies with Redis's error for a name
+// it refuses.
+func (c *client) setName(name string) bool {
 	if !validClientName(name) {
 		c.errorReply("ERR Client names cannot contain spaces, newlines or special characters.")
-		return
+		return false
 	}
 	c.mu.Lock()
 	c.name = name
 	c.mu.Unlock()
-	c.WriteString("OK")
+	return true
 }
 
 func cmdClientGetName(c *client, _ [][]byte, _ store.Tx) {
