@@ -26,11 +26,14 @@ import (
 // peers (a client's writes must not become visible out of order), but
 // reads, and writes to one peer, are sent without waiting.
 const (
-	forwardBatch   = 128
-	forwardLinger  = 0 // batch what queues up during a write; never wait
-	forwardDial    = 2 * time.Second
-	forwardTimeout = 10 * time.Second
+	forwardBatch  = 128
+	forwardLinger = 0 // batch what queues up during a write; never wait
+	forwardDial   = 2 * time.Second
 )
+
+// forwardTimeout bounds a write to a peer and the wait for its reply (a
+// variable so that tests can shorten it).
+var forwardTimeout = 10 * time.Second
 
 // fwd is one forwarded command.
 type fwd struct {
@@ -125,9 +128,9 @@ type peerLink struct {
 func (l *peerLink) send(f *fwd) {
 	f.done = make(chan struct{})
 	l.stats.commands.Add(1)
-	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
-	defer cancel()
-	if err := l.b.Add(ctx, f); err != nil {
+	// No timeout of its own: flushes always end (dial and write deadlines),
+	// so a full batcher frees up, and the reply has the read deadline.
+	if err := l.b.Add(context.Background(), f); err != nil {
 		f.err = err
 		close(f.done)
 	}
@@ -158,6 +161,10 @@ func (l *peerLink) flush(fs []*fwd) {
 	}
 	conn := l.conn
 	l.waiting = append(l.waiting, fs...) // before writing: the reply may come at once
+	// Replies are due within forwardTimeout of the latest request; a peer
+	// that stops answering fails the link instead of stranding clients.
+	// The reader clears the deadline when nothing is waiting (both under mu).
+	conn.SetReadDeadline(time.Now().Add(forwardTimeout))
 	l.mu.Unlock()
 	bufs := make(net.Buffers, len(fs))
 	for i, f := range fs {
@@ -200,6 +207,9 @@ func (l *peerLink) readReplies(conn net.Conn) {
 		f := l.waiting[0]
 		l.waiting[0] = nil
 		l.waiting = l.waiting[1:]
+		if len(l.waiting) == 0 {
+			conn.SetReadDeadline(time.Time{}) // idle links stay open
+		}
 		l.mu.Unlock()
 		f.reply = reply
 		close(f.done)
