@@ -8,30 +8,61 @@ import "encoding/binary"
 //	[8:12)  keyLen    uint32
 //	[12:16) valLen    uint32
 //	[16:20) valCap    uint32, bytes reserved for the value (>= valLen)
-//	[20:24) meta      uint32, reserved for eviction bookkeeping
+//	[20:24) meta      uint32, eviction bookkeeping (see meta.go); readers
+//	                  update it atomically under the read lock
 //	[24:)   key, then valCap bytes of value space
 //
 // valCap > valLen lets APPEND and SETRANGE grow a value in place, the way
 // Redis's sds strings preallocate, so repeated appends stay amortised O(1).
+// Every entry's size is a multiple of 8 (valCap absorbs the padding), so
+// entries start 8-aligned: locations count in 8-byte units and the meta
+// word can be updated atomically.
 const headerSize = 24
 
 const (
-	// chunkSize is the size of an ordinary chunk. Entry offsets inside one
-	// fit in 16 bits, which SCAN cursors rely on.
+	// chunkSize is the size of an ordinary chunk; offsets inside one fit
+	// in offBits once divided by 8.
 	chunkSize = 64 << 10
-	// bigEntry is the entry size from which an entry gets a chunk of its
-	// own instead of sharing one; it bounds the space wasted at the end of
-	// a chunk to a quarter of it.
-	bigEntry = chunkSize / 4
+	// smallChunkSize is used while a shard holds little, so that the
+	// part-filled tail chunk of each of many small shards wastes less.
+	smallChunkSize = 16 << 10
+	// smallShard is the arena size below which a shard uses small chunks.
+	smallShard = 1 << 20
 )
 
-// loc is an entry's location: chunk slot in the high 32 bits, byte offset
-// in the low 32.
-type loc uint64
+// chunkSizeFor is the size of the next chunk of a shard whose arena is
+// arena bytes. An entry larger than a quarter of it gets a buffer of its
+// own, which bounds the space wasted at the end of a chunk.
+func chunkSizeFor(arena int64) int {
+	if arena < smallShard {
+		return smallChunkSize
+	}
+	return chunkSize
+}
 
-func makeLoc(slot, off uint32) loc { return loc(uint64(slot)<<32 | uint64(off)) }
-func (l loc) slot() uint32         { return uint32(l >> 32) }
-func (l loc) off() uint32          { return uint32(l) }
+// loc is an entry's location, never 0: the chunk slot plus one in the high
+// bits, the offset in 8-byte units in the low offBits. 32 bits, so that an
+// index slot holds a location and a 32-bit hash fingerprint.
+type loc uint32
+
+const (
+	offBits = 13 // chunkSize/8 offsets
+	// maxChunks bounds a shard's chunk slots; see Store.Admit.
+	maxChunks = 1<<(32-offBits) - 2
+)
+
+func makeLoc(slot, off uint32) loc { return loc((slot+1)<<offBits | off>>3) }
+func (l loc) slot() uint32         { return uint32(l>>offBits) - 1 }
+func (l loc) off() uint32          { return uint32(l&(1<<offBits-1)) << 3 }
+
+// align8 rounds n up to a multiple of 8.
+func align8(n int) int { return (n + 7) &^ 7 }
+
+// capFor is the value capacity that gives an entry with a key of keyLen
+// bytes room for want bytes of value and a size that is a multiple of 8.
+func capFor(keyLen, want int) int {
+	return align8(headerSize+keyLen+want) - headerSize - keyLen
+}
 
 // chunk is one block of entries. buf's length is the bytes used, its
 // capacity the chunk's size.
@@ -39,6 +70,7 @@ type chunk struct {
 	buf  []byte
 	dead uint32 // bytes of entries that nothing points to any more
 	seq  uint32 // creation order within the shard; never reused
+	log  uint8  // the log (logMain or logSmall) the chunk belongs to
 }
 
 // entry is a decoded view of one entry; b aliases the chunk.
@@ -70,12 +102,12 @@ func (e entry) expired(now int64) bool {
 }
 
 // writeEntry encodes an entry into b, which must be exactly its size.
-func writeEntry(b []byte, key, val []byte, valCap uint32, expireAt int64) {
+func writeEntry(b []byte, key, val []byte, valCap uint32, expireAt int64, meta uint32) {
 	binary.LittleEndian.PutUint64(b[0:8], uint64(expireAt))
 	binary.LittleEndian.PutUint32(b[8:12], uint32(len(key)))
 	binary.LittleEndian.PutUint32(b[12:16], uint32(len(val)))
 	binary.LittleEndian.PutUint32(b[16:20], valCap)
-	binary.LittleEndian.PutUint32(b[20:24], 0)
+	binary.LittleEndian.PutUint32(b[20:24], meta)
 	copy(b[headerSize:], key)
 	v := b[headerSize+len(key):]
 	n := copy(v, val)

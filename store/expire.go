@@ -59,46 +59,36 @@ func (s *Store) ExpireCycle(first int, budget time.Duration) int {
 	return first
 }
 
-// expireSome walks entries from the shard's expiry cursor until it has
-// seen want entries with a TTL (or walked a bounded number of entries),
+// expireSome walks the index from where the last call stopped until it
+// has seen want entries with a TTL (or walked a bounded number of slots),
 // removing the expired ones.
 func (s *shard) expireSome(now int64, want int) (sampled, expired int) {
-	cur := &s.expiryCursor
-	walked, slotsVisited := 0, 0
-	for sampled < want && walked < want*20 && slotsVisited <= len(s.chunks) {
-		if int(cur.slot) >= len(s.chunks) {
-			cur.slot, cur.off, cur.seq = 0, 0, 0
-			slotsVisited++
+	for walked := 0; sampled < want && walked < want*20 && s.idx.used > 0; walked++ {
+		slots := s.idx.slots
+		if s.expiryPos >= len(slots) {
+			s.expiryPos = 0
+		}
+		v := slots[s.expiryPos]
+		if v == 0 {
+			s.expiryPos++
 			continue
 		}
-		c := &s.chunks[cur.slot]
-		// Move on when the chunk is gone, was replaced under the cursor, or
-		// has been walked to its end.
-		if c.buf == nil || (cur.off != 0 && c.seq != cur.seq) || cur.off >= uint32(len(c.buf)) {
-			cur.slot, cur.off = cur.slot+1, 0
-			slotsVisited++
-			continue
-		}
-		cur.seq = c.seq
-		e := entry(c.buf[cur.off:])
-		e = e[:e.size()]
-		here := makeLoc(cur.slot, cur.off)
-		cur.off += uint32(len(e))
-		walked++
+		l := loc(v)
+		e := s.entryAt(l)
 		if e.expireAt() == 0 {
-			continue
-		}
-		key := e.key()
-		h := s.hash(key)
-		if l, ok := s.find(key, h); !ok || l != here {
+			s.expiryPos++
 			continue
 		}
 		sampled++
-		if e.expired(now) {
-			expired++
-			s.expired.Add(1)
-			s.remove(key, h, here)
+		if !e.expired(now) {
+			s.expiryPos++
+			continue
 		}
+		// Removing shifts a later entry into this slot; look at it next.
+		expired++
+		s.expired.Add(1)
+		key := e.key()
+		s.remove(key, s.hash(key), l)
 	}
 	return sampled, expired
 }

@@ -18,8 +18,13 @@ const startMs = 1_700_000_000_000
 func (c *clock) now() int64       { return c.ms.Load() }
 func (c *clock) advance(ms int64) { c.ms.Add(ms) }
 func newClock() *clock            { c := &clock{}; c.ms.Store(startMs); return c }
-func lenHash(k []byte) uint64     { return uint64(len(k)) }
-func constHash([]byte) uint64     { return 42 }
+
+// bigEntry is the entry size above which an entry gets a buffer of its own
+// in a shard that has grown to full-size chunks.
+const bigEntry = chunkSize / 4
+
+func lenHash(k []byte) uint64 { return uint64(len(k)) }
+func constHash([]byte) uint64 { return 42 }
 func weakHash(mod uint64) func([]byte) uint64 {
 	return func(k []byte) uint64 { return uint64(crc32.ChecksumIEEE(k)) % mod }
 }
@@ -137,12 +142,14 @@ func randValue(r *rand.Rand, n int) string {
 // checkInvariants verifies, under every shard's lock, that the arena, the
 // index and the counters agree with each other:
 //   - every chunk parses into whole entries up to its used length;
-//   - every index and overflow location points at an entry with that key,
-//     in the right shard, and no key is in both maps;
+//   - every index slot carries its key's fingerprint, is reachable from
+//     the key's home slot, and points at an entry with that key, in the
+//     right shard, 8-aligned;
 //   - a chunk's dead bytes are exactly what no location points to (plus the
 //     unused end of a sealed chunk);
-//   - keys, ttlKeys, liveBytes and arena match a recount;
-//   - no chunk other than the tail is left a quarter dead or more.
+//   - keys, ttlKeys, liveBytes, arena, log sizes and mem match a recount;
+//   - every chunk is in its log's queue; tails are in their own log;
+//   - no chunk other than a tail is left a quarter dead or more.
 func checkInvariants(t testing.TB, s *Store) {
 	t.Helper()
 	s.LockAll(false)
@@ -157,17 +164,37 @@ func checkInvariants(t testing.TB, s *Store) {
 func (s *shard) check(st *Store, si int) error {
 	liveIn := make(map[uint32]uint32)
 	var keys, ttl, live int64
-	visit := func(key []byte, l loc) error {
+	x := &s.idx
+	used := 0
+	m := len(x.slots) - 1
+	for i, v := range x.slots {
+		if v == 0 {
+			continue
+		}
+		used++
+		l := loc(v)
 		if int(l.slot()) >= len(s.chunks) || s.chunks[l.slot()].buf == nil {
-			return fmt.Errorf("key %q points at released slot %d", key, l.slot())
+			return fmt.Errorf("index slot %d points at released chunk %d", i, l.slot())
 		}
 		c := &s.chunks[l.slot()]
 		if uint64(l.off())+headerSize > uint64(len(c.buf)) {
-			return fmt.Errorf("key %q points past the end of slot %d", key, l.slot())
+			return fmt.Errorf("index slot %d points past the end of chunk %d", i, l.slot())
 		}
 		e := s.entryAt(l)
-		if !bytes.Equal(e.key(), key) {
-			return fmt.Errorf("key %q points at an entry for %q", key, e.key())
+		key := e.key()
+		h := s.hash(key)
+		if uint32(v>>32) != fingerprint(h) {
+			return fmt.Errorf("key %q: slot fingerprint %x, hash says %x", key, v>>32, fingerprint(h))
+		}
+		// No empty slot between the key's home and where it lies, or
+		// lookups would miss it.
+		for j := x.home(fingerprint(h)); j != i; j = (j + 1) & m {
+			if x.slots[j] == 0 {
+				return fmt.Errorf("key %q at slot %d, home %d, empty slot %d between", key, i, x.home(fingerprint(h)), j)
+			}
+		}
+		if fl, ok := s.find(key, h); !ok || fl != l {
+			return fmt.Errorf("key %q: find gives %v %v, index slot says %v", key, fl, ok, l)
 		}
 		if st.ShardOf(key) != si {
 			return fmt.Errorf("key %q in shard %d, belongs in %d", key, si, st.ShardOf(key))
@@ -175,40 +202,31 @@ func (s *shard) check(st *Store, si int) error {
 		if e.valLen() > e.valCap() {
 			return fmt.Errorf("key %q: valLen %d > valCap %d", key, e.valLen(), e.valCap())
 		}
+		if e.size()%8 != 0 || l.off()%8 != 0 {
+			return fmt.Errorf("key %q: entry of %d bytes at offset %d is not 8-aligned", key, e.size(), l.off())
+		}
 		keys++
 		live += int64(e.size())
 		if e.expireAt() != 0 {
 			ttl++
 		}
 		liveIn[l.slot()] += e.size()
-		return nil
 	}
-	for h, l := range s.index {
-		if h != s.hash(s.entryAt(l).key()) {
-			return fmt.Errorf("index hash %d points at a key hashing to %d", h, s.hash(s.entryAt(l).key()))
-		}
-		if err := visit(s.entryAt(l).key(), l); err != nil {
-			return err
-		}
+	if used != x.used {
+		return fmt.Errorf("index used = %d, recount %d", x.used, used)
 	}
-	if s.collided != nil && len(s.collided) == 0 {
-		return fmt.Errorf("collided is empty but not nil")
-	}
-	for k, l := range s.collided {
-		if il, ok := s.index[s.hash([]byte(k))]; ok && bytes.Equal(s.entryAt(il).key(), []byte(k)) {
-			return fmt.Errorf("key %q both in index and collided", k)
-		}
-		if err := visit([]byte(k), l); err != nil {
-			return err
-		}
+	if len(x.slots) > minIndexSlots && used*8 < len(x.slots) {
+		return fmt.Errorf("index of %d slots holds only %d keys and was not shrunk", len(x.slots), used)
 	}
 	var arena int64
+	var logSize [2]int64
 	for slot := range s.chunks {
 		c := &s.chunks[slot]
 		if c.buf == nil {
 			continue
 		}
 		arena += int64(cap(c.buf))
+		logSize[c.log] += int64(cap(c.buf))
 		off := 0
 		for off < len(c.buf) {
 			if off+headerSize > len(c.buf) {
@@ -221,24 +239,34 @@ func (s *shard) check(st *Store, si int) error {
 			off += n
 		}
 		wantDead := uint32(len(c.buf)) - liveIn[uint32(slot)]
-		if int32(slot) != s.tail {
+		if !s.isTail(uint32(slot)) {
 			wantDead = uint32(cap(c.buf)) - liveIn[uint32(slot)]
 			if c.dead >= uint32(cap(c.buf))/4 {
-				return fmt.Errorf("slot %d (not the tail) is %d/%d bytes dead and was not compacted", slot, c.dead, cap(c.buf))
+				return fmt.Errorf("slot %d (not a tail) is %d/%d bytes dead and was not compacted", slot, c.dead, cap(c.buf))
 			}
 		}
 		if c.dead != wantDead {
-			return fmt.Errorf("slot %d: dead = %d, recount %d (len %d cap %d tail %v)", slot, c.dead, wantDead, len(c.buf), cap(c.buf), int32(slot) == s.tail)
+			return fmt.Errorf("slot %d: dead = %d, recount %d (len %d cap %d tail %v)", slot, c.dead, wantDead, len(c.buf), cap(c.buf), s.isTail(uint32(slot)))
+		}
+		inQueue := false
+		for _, ref := range s.queues[c.log] {
+			inQueue = inQueue || (ref.slot == uint32(slot) && ref.seq == c.seq)
+		}
+		if !inQueue {
+			return fmt.Errorf("slot %d is missing from its log's queue", slot)
 		}
 	}
-	if s.tail >= 0 && s.chunks[s.tail].buf == nil {
-		return fmt.Errorf("tail %d is released", s.tail)
+	for log, t := range s.tails {
+		if t >= 0 && (s.chunks[t].buf == nil || s.chunks[t].log != uint8(log)) {
+			return fmt.Errorf("tail %d of log %d is released or in another log", t, log)
+		}
 	}
 	for _, f := range s.free {
 		if s.chunks[f].buf != nil {
 			return fmt.Errorf("free slot %d in use", f)
 		}
 	}
+	mem := arena + x.bytes() + int64(len(s.ghost.tags))*2
 	switch {
 	case keys != s.keys.Load():
 		return fmt.Errorf("keys = %d, recount %d", s.keys.Load(), keys)
@@ -248,6 +276,10 @@ func (s *shard) check(st *Store, si int) error {
 		return fmt.Errorf("liveBytes = %d, recount %d", s.liveBytes.Load(), live)
 	case arena != s.arena.Load():
 		return fmt.Errorf("arena = %d, recount %d", s.arena.Load(), arena)
+	case logSize != s.logSize:
+		return fmt.Errorf("log sizes = %v, recount %v", s.logSize, logSize)
+	case mem != s.mem.Load():
+		return fmt.Errorf("mem = %d, recount %d", s.mem.Load(), mem)
 	}
 	return nil
 }

@@ -1,9 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"cmp"
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -16,59 +13,66 @@ type shard struct {
 	lockStats
 
 	hash func([]byte) uint64
+	lim  *limits // the store's memory limit, policy and usage, shared
 
-	index map[uint64]loc // key hash -> entry
-	// collided holds the rare keys whose 64-bit hash equals that of a
-	// different key already in index. Nil until the first collision.
-	collided map[string]loc
+	idx index // key -> entry
 
-	chunks  []chunk  // by slot; a released slot has a nil buf
-	free    []uint32 // released slots, for reuse
-	tail    int32    // slot new entries are appended to, -1 if none
+	chunks []chunk  // by slot; a released slot has a nil buf
+	free   []uint32 // released slots, for reuse
+	// Entries are appended to one of two logs, each a FIFO of chunks with
+	// a tail being filled: logMain, and logSmall where S3-FIFO puts new
+	// keys (see evict.go). Other policies use logMain only.
+	tails   [2]int32      // slot each log appends to, -1 if none
+	queues  [2][]chunkRef // each log's chunks, oldest first; stale refs are skipped
+	logSize [2]int64      // bytes of chunk buffers in each log
 	nextSeq uint32
 	spare   []byte // one released chunk buffer kept for reuse
 	// sealed lists chunks that alloc sealed (stopped appending to) since
 	// the last settle, which checks whether they need compacting.
 	sealed []chunkRef
 
+	ghost ghost // S3-FIFO's record of keys recently evicted from logSmall
+
 	// Counters read without the lock by Stats and DBSIZE; written under it.
 	keys      atomic.Int64
 	ttlKeys   atomic.Int64
 	liveBytes atomic.Int64 // bytes of live entries, headers included
 	arena     atomic.Int64 // bytes of chunk buffers held
+	mem       atomic.Int64 // what counts against maxmemory: arena, index, ghost
 
 	expired atomic.Int64 // keys removed because their TTL passed
+	evicted atomic.Int64 // keys removed to stay under maxmemory
 
-	expiryCursor struct{ slot, off, seq uint32 }
+	expiryPos int // index slot the active expiry cycle resumes at
 
 	watches map[string][]*Watch // keys some client WATCHes; nil when none
 
 	compacting bool
+	crowded    bool // counted in lim.crowded
 }
+
+const (
+	logMain  = 0
+	logSmall = 1
+)
 
 // chunkRef names a chunk by slot and sequence, so that a reference to a
 // chunk released since (and its slot reused) can be told apart.
 type chunkRef struct{ slot, seq uint32 }
 
-func newShard(hash func([]byte) uint64) *shard {
-	return &shard{hash: hash, index: make(map[uint64]loc), tail: -1, nextSeq: 1}
+func newShard(hash func([]byte) uint64, lim *limits) *shard {
+	return &shard{hash: hash, lim: lim, tails: [2]int32{-1, -1}, nextSeq: 1}
+}
+
+// addMem accounts d more bytes against maxmemory.
+func (s *shard) addMem(d int64) {
+	s.mem.Add(d)
+	s.lim.used.Add(d)
 }
 
 func (s *shard) entryAt(l loc) entry {
 	b := s.chunks[l.slot()].buf[l.off():]
 	return entry(b[:entry(b).size()])
-}
-
-// find returns the location of key's entry, expired or not.
-func (s *shard) find(key []byte, h uint64) (loc, bool) {
-	if l, ok := s.index[h]; ok && bytes.Equal(s.entryAt(l).key(), key) {
-		return l, true
-	}
-	if s.collided != nil {
-		l, ok := s.collided[string(key)]
-		return l, ok
-	}
-	return 0, false
 }
 
 // lookup returns key's live (unexpired) entry; h is the key's hash.
@@ -84,80 +88,87 @@ func (s *shard) lookup(key []byte, h uint64, now int64) (entry, loc, bool) {
 	return e, l, true
 }
 
-// point makes key's index slot refer to l, adding the key if it is new.
-func (s *shard) point(key []byte, h uint64, l loc) {
-	if s.collided != nil {
-		if _, ok := s.collided[string(key)]; ok {
-			s.collided[string(key)] = l
-			return
-		}
-	}
-	if old, ok := s.index[h]; ok && !bytes.Equal(s.entryAt(old).key(), key) {
-		if s.collided == nil {
-			s.collided = make(map[string]loc)
-		}
-		s.collided[string(key)] = l
-		return
-	}
-	s.index[h] = l
+// isTail reports whether slot is a log's tail, still being filled.
+func (s *shard) isTail(slot uint32) bool {
+	return int32(slot) == s.tails[logMain] || int32(slot) == s.tails[logSmall]
 }
 
-// unpoint removes key from the index.
-func (s *shard) unpoint(key []byte, h uint64) {
-	if l, ok := s.index[h]; ok && bytes.Equal(s.entryAt(l).key(), key) {
-		delete(s.index, h)
-		return
-	}
-	delete(s.collided, string(key))
-	if len(s.collided) == 0 {
-		s.collided = nil
-	}
-}
-
-// alloc reserves n bytes at the end of the newest chunk, opening a new
-// chunk when it does not fit. Entries only ever go to the newest chunk;
-// SCAN cursors depend on that.
-func (s *shard) alloc(n int) (loc, []byte) {
-	if s.tail >= 0 {
-		c := &s.chunks[s.tail]
+// alloc reserves n bytes (a multiple of 8) at the end of a log's tail
+// chunk, opening a new chunk when it does not fit. An entry bigger than a
+// quarter of a chunk gets a buffer of its own instead, which leaves the
+// tail as it was.
+func (s *shard) alloc(n int, log uint8) (loc, []byte) {
+	t := s.tails[log]
+	if t >= 0 {
+		c := &s.chunks[t]
 		if n <= cap(c.buf)-len(c.buf) {
 			off := len(c.buf)
 			c.buf = c.buf[:off+n]
-			return makeLoc(uint32(s.tail), uint32(off)), c.buf[off : off+n]
-		}
-		// Seal the tail: its unused end counts as dead space. While it was
-		// the tail it could not be compacted, however much of it died; it
-		// can be now, but not here, as our caller may hold locations in
-		// it: settle does it once the operation is over.
-		c.dead += uint32(cap(c.buf) - len(c.buf))
-		ref := chunkRef{uint32(s.tail), c.seq}
-		s.maybeCompact(ref.slot) // releases it if all dead
-		if s.tail >= 0 {
-			s.sealed = append(s.sealed, ref)
+			return makeLoc(uint32(t), uint32(off)), c.buf[off : off+n]
 		}
 	}
-	var buf []byte
-	switch {
-	case n > bigEntry:
-		buf = make([]byte, n)
-	case s.spare != nil:
-		buf, s.spare = s.spare, nil
-	default:
-		buf = make([]byte, chunkSize)
+	size := chunkSizeFor(s.arena.Load())
+	if n > size/4 {
+		slot := s.open(make([]byte, n), log)
+		return makeLoc(slot, 0), s.chunks[slot].buf
 	}
+	if t >= 0 {
+		s.seal(log)
+	}
+	buf := s.spare
+	if cap(buf) == size {
+		s.spare = nil
+	} else {
+		buf = make([]byte, size)
+	}
+	slot := s.open(buf[:n], log)
+	s.tails[log] = int32(slot)
+	return makeLoc(slot, 0), buf[:n]
+}
+
+// open puts buf in a chunk slot at the end of a log.
+func (s *shard) open(buf []byte, log uint8) uint32 {
 	s.arena.Add(int64(cap(buf)))
+	s.addMem(int64(cap(buf)))
+	s.logSize[log] += int64(cap(buf))
 	var slot uint32
 	if k := len(s.free); k > 0 {
 		slot = s.free[k-1]
 		s.free = s.free[:k-1]
 	} else {
+		if len(s.chunks) >= maxChunks {
+			// Store.Admit refuses writes long before this; reaching it
+			// means a bug, not a full cache.
+			panic("store: shard out of chunk slots")
+		}
 		slot = uint32(len(s.chunks))
 		s.chunks = append(s.chunks, chunk{})
 	}
-	s.chunks[slot] = chunk{buf: buf[:n], seq: s.nextSeq}
+	s.chunks[slot] = chunk{buf: buf, seq: s.nextSeq, log: log}
+	if !s.crowded && len(s.chunks)-len(s.free) >= maxChunks-crowdedMargin {
+		s.crowded = true
+		s.lim.crowded.Add(1)
+	}
+	s.queues[log] = append(s.queues[log], chunkRef{slot, s.nextSeq})
 	s.nextSeq++
-	s.tail = int32(slot)
-	return makeLoc(slot, 0), buf[:n]
+	return slot
+}
+
+// seal stops appending to a log's tail: its unused end counts as dead
+// space. While it was the tail it could not be compacted, however much of
+// it died; it can be now, but not here, as our caller may hold locations
+// in it: settle does it once the operation is over.
+func (s *shard) seal(log uint8) {
+	t := s.tails[log]
+	c := &s.chunks[t]
+	c.dead += uint32(cap(c.buf) - len(c.buf))
+	ref := chunkRef{uint32(t), c.seq}
+	s.tails[log] = -1
+	if c.dead >= uint32(cap(c.buf)) {
+		s.release(ref.slot)
+		return
+	}
+	s.sealed = append(s.sealed, ref)
 }
 
 // kill marks the entry at l dead; the space comes back when its chunk is
@@ -167,24 +178,25 @@ func (s *shard) kill(l loc, e entry) {
 	s.liveBytes.Add(-int64(n))
 	c := &s.chunks[l.slot()]
 	c.dead += n
-	s.maybeCompact(l.slot())
+	s.maybeCompact(l.slot(), 4)
 }
 
 // maybeCompact releases a chunk that is all dead, and moves the live
-// entries out of one whose dead share passed a quarter, unless it is the
-// tail that is still being filled.
-func (s *shard) maybeCompact(slot uint32) {
+// entries out of one whose dead share reached 1/frac, unless it is a tail
+// still being filled. Writes compact at a quarter; eviction, which needs
+// the space back, at less.
+func (s *shard) maybeCompact(slot uint32, frac uint32) bool {
 	c := &s.chunks[slot]
-	used := uint32(cap(c.buf))
-	if c.dead >= used {
+	size := uint32(cap(c.buf))
+	if c.dead >= size {
 		s.release(slot)
-		return
+		return true
 	}
-	if int32(slot) == s.tail || s.compacting || c.dead < used/4 {
-		return
+	if s.isTail(slot) || s.compacting || c.dead < size/frac {
+		return false
 	}
 	s.compacting = true
-	buf := c.buf
+	buf, log := c.buf, c.log
 	for off := uint32(0); off < uint32(len(buf)); {
 		e := entry(buf[off:])
 		e = e[:e.size()]
@@ -195,12 +207,13 @@ func (s *shard) maybeCompact(slot uint32) {
 		if l, ok := s.find(key, h); !ok || l != old {
 			continue
 		}
-		nl, nb := s.alloc(len(e))
+		nl, nb := s.alloc(len(e), log)
 		copy(nb, e)
 		s.point(key, h, nl)
 	}
 	s.compacting = false
 	s.release(slot)
+	return true
 }
 
 // settle compacts the chunks sealed during the operation just finished
@@ -211,36 +224,81 @@ func (s *shard) settle() {
 	for len(s.sealed) > 0 {
 		ref := s.sealed[len(s.sealed)-1]
 		s.sealed = s.sealed[:len(s.sealed)-1]
-		if c := &s.chunks[ref.slot]; c.buf != nil && c.seq == ref.seq {
-			s.maybeCompact(ref.slot)
+		if s.current(ref) {
+			s.maybeCompact(ref.slot, 4)
 		}
 	}
+}
+
+// current reports whether ref still names a chunk in use.
+func (s *shard) current(ref chunkRef) bool {
+	c := &s.chunks[ref.slot]
+	return c.buf != nil && c.seq == ref.seq
 }
 
 func (s *shard) release(slot uint32) {
 	c := &s.chunks[slot]
 	s.arena.Add(-int64(cap(c.buf)))
-	if cap(c.buf) == chunkSize && s.spare == nil {
+	s.addMem(-int64(cap(c.buf)))
+	s.logSize[c.log] -= int64(cap(c.buf))
+	if cap(c.buf) == chunkSizeFor(s.arena.Load()) && s.spare == nil {
 		s.spare = c.buf[:0]
+	}
+	if int32(slot) == s.tails[c.log] {
+		s.tails[c.log] = -1
 	}
 	*c = chunk{}
 	s.free = append(s.free, slot)
-	if int32(slot) == s.tail {
-		s.tail = -1
+	if s.crowded && len(s.chunks)-len(s.free) < maxChunks-crowdedMargin-1024 {
+		s.crowded = false
+		s.lim.crowded.Add(-1)
 	}
 }
 
+// crowdedMargin is how many chunk slots a shard keeps in reserve once it
+// refuses writes: more than the biggest request (1 GiB of query buffer)
+// can fill with entries of their own.
+const crowdedMargin = 1 << 18
+
+// oldest returns the oldest chunk of a log, false if it has none.
+func (s *shard) oldest(log uint8) (uint32, bool) {
+	q := s.queues[log]
+	for len(q) > 0 && !s.current(q[0]) {
+		q = q[1:]
+	}
+	s.queues[log] = q
+	if len(q) == 0 {
+		return 0, false
+	}
+	return q[0].slot, true
+}
+
 // insert writes a new entry for key, which must not have one.
-func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt int64) entry {
+func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt, now int64) entry {
+	valCap = capFor(len(key), valCap)
 	n := headerSize + len(key) + valCap
-	l, b := s.alloc(n)
-	writeEntry(b, key, val, uint32(valCap), expireAt)
+	l, b := s.alloc(n, s.insertLog(h))
+	writeEntry(b, key, val, uint32(valCap), expireAt, s.newMeta(now))
 	s.point(key, h, l)
 	s.keys.Add(1)
 	s.liveBytes.Add(int64(n))
 	if expireAt != 0 {
 		s.ttlKeys.Add(1)
 	}
+	return entry(b)
+}
+
+// relocate writes a new copy of key's entry e (at l) with value val in
+// valCap bytes of space, in the same log, and kills the old copy.
+func (s *shard) relocate(key []byte, h uint64, l loc, e entry, val []byte, valCap int, expireAt int64) entry {
+	valCap = capFor(len(key), valCap)
+	nl, b := s.alloc(headerSize+len(key)+valCap, s.chunks[l.slot()].log)
+	writeEntry(b, key, val, uint32(valCap), expireAt, e.meta())
+	s.liveBytes.Add(int64(len(b)))
+	// Point at the new copy before killing the old one: killing may
+	// compact, and compaction must see a consistent index.
+	s.point(key, h, nl)
+	s.kill(l, e)
 	return entry(b)
 }
 
@@ -258,18 +316,13 @@ func (s *shard) set(key []byte, h uint64, val []byte, expireAt, now int64) {
 			e.setExpire(expireAt)
 			e.setValLen(uint32(len(val)))
 			copy(e.valueSpace(), val)
+			s.accessed(e, now)
 			return
 		}
-		// Write the new copy before killing the old one: killing may
-		// compact, and compaction must see a consistent index.
-		nl, b := s.alloc(headerSize + len(key) + len(val))
-		writeEntry(b, key, val, uint32(len(val)), expireAt)
-		s.liveBytes.Add(int64(len(b)))
-		s.point(key, h, nl)
-		s.kill(l, e)
+		s.relocate(key, h, l, e, val, len(val), expireAt)
 		return
 	}
-	s.insert(key, h, val, len(val), expireAt)
+	s.insert(key, h, val, len(val), expireAt, now)
 }
 
 func (s *shard) adjustTTLCount(oldAt, newAt int64) {
@@ -281,15 +334,21 @@ func (s *shard) adjustTTLCount(oldAt, newAt int64) {
 	}
 }
 
-// remove deletes the entry at l for key, whose hash is h.
-func (s *shard) remove(key []byte, h uint64, l loc) {
-	e := s.entryAt(l)
+// forget does the bookkeeping of removing key's entry e, except for the
+// space, which the caller gives back.
+func (s *shard) forget(key []byte, h uint64, e entry) {
 	s.touch(key)
 	if e.expireAt() != 0 {
 		s.ttlKeys.Add(-1)
 	}
 	s.keys.Add(-1)
 	s.unpoint(key, h)
+}
+
+// remove deletes the entry at l for key, whose hash is h.
+func (s *shard) remove(key []byte, h uint64, l loc) {
+	e := s.entryAt(l)
+	s.forget(key, h, e)
 	s.kill(l, e)
 }
 
@@ -322,13 +381,7 @@ func (s *shard) resize(key []byte, h uint64, l loc, e entry, n int) entry {
 	if uint32(n) <= e.valCap() {
 		return e
 	}
-	c := growCap(n)
-	nl, b := s.alloc(headerSize + len(key) + c)
-	writeEntry(b, key, e.value(), uint32(c), e.expireAt())
-	s.liveBytes.Add(int64(len(b)))
-	s.point(key, h, nl)
-	s.kill(l, e)
-	return entry(b)
+	return s.relocate(key, h, l, e, e.value(), growCap(n), e.expireAt())
 }
 
 // flush drops every entry.
@@ -336,70 +389,33 @@ func (s *shard) flush() {
 	for k := range s.watches {
 		s.touch([]byte(k))
 	}
-	s.index = make(map[uint64]loc)
-	s.collided = nil
-	s.chunks, s.free, s.tail, s.spare, s.sealed = nil, nil, -1, nil, s.sealed[:0]
+	s.addMem(-s.mem.Load())
+	if s.crowded {
+		s.crowded = false
+		s.lim.crowded.Add(-1)
+	}
+	s.idx = index{}
+	s.ghost = ghost{}
+	s.chunks, s.free, s.spare, s.sealed = nil, nil, nil, s.sealed[:0]
+	s.tails = [2]int32{-1, -1}
+	s.queues = [2][]chunkRef{}
+	s.logSize = [2]int64{}
+	s.expiryPos = 0
 	s.keys.Store(0)
 	s.ttlKeys.Store(0)
 	s.liveBytes.Store(0)
 	s.arena.Store(0)
 }
 
-// walk calls fn for every live entry from position (seq, off) on, in
-// (seq, off) order, until fn returns false; fn must not modify the shard.
-// It returns the position after the last entry visited, and whether the
-// shard was walked to its end.
-func (s *shard) walk(seq, off uint32, now int64, fn func(e entry) bool) (uint32, uint32, bool) {
-	for _, slot := range s.slotsFrom(seq) {
-		c := &s.chunks[slot]
-		if c.seq != seq {
-			seq, off = c.seq, 0
+// each calls fn for every live entry, in index order, until fn returns
+// false; fn must not modify the shard.
+func (s *shard) each(now int64, fn func(e entry) bool) {
+	for _, v := range s.idx.slots {
+		if v == 0 {
+			continue
 		}
-		for off < uint32(len(c.buf)) {
-			e, ok := entryIn(c.buf, off)
-			if !ok {
-				break // a forged cursor, off any entry's start
-			}
-			here := makeLoc(slot, off)
-			off += uint32(len(e))
-			if l, ok := s.find(e.key(), s.hash(e.key())); !ok || l != here || e.expired(now) {
-				continue
-			}
-			if !fn(e) {
-				if off >= uint32(len(c.buf)) {
-					return seq + 1, 0, false
-				}
-				return seq, off, false
-			}
-		}
-		seq, off = seq+1, 0
-	}
-	return 0, 0, true
-}
-
-// entryIn returns the entry at off in buf, or false if none fits there.
-// The offset of a SCAN cursor comes from the client: it may be anything,
-// and decoding an entry at an arbitrary offset must not panic.
-func entryIn(buf []byte, off uint32) (entry, bool) {
-	if uint64(off)+headerSize > uint64(len(buf)) {
-		return nil, false
-	}
-	e := entry(buf[off:])
-	n := headerSize + uint64(e.keyLen()) + uint64(e.valCap())
-	if n > uint64(len(e)) || e.valLen() > e.valCap() {
-		return nil, false
-	}
-	return e[:n], true
-}
-
-// slotsFrom returns the slots of the chunks with seq >= seq, oldest first.
-func (s *shard) slotsFrom(seq uint32) []uint32 {
-	var slots []uint32
-	for i := range s.chunks {
-		if c := &s.chunks[i]; c.buf != nil && c.seq >= seq {
-			slots = append(slots, uint32(i))
+		if e := s.entryAt(loc(v)); !e.expired(now) && !fn(e) {
+			return
 		}
 	}
-	slices.SortFunc(slots, func(a, b uint32) int { return cmp.Compare(s.chunks[a].seq, s.chunks[b].seq) })
-	return slots
 }

@@ -21,6 +21,14 @@ type Options struct {
 	// Hash replaces xxhash for the key hash; only tests that force
 	// collisions set it.
 	Hash func([]byte) uint64
+	// MaxMemory is the limit in bytes on Used (0 = none), Policy what is
+	// evicted to stay under it (the zero value is NoEviction, as in Redis;
+	// the server's default is DefaultPolicy), and Samples how many keys
+	// the sampling policies compare per victim (default DefaultSamples).
+	// All three can be changed at run time.
+	MaxMemory int64
+	Policy    Policy
+	Samples   int
 }
 
 // Store is the sharded keyspace. Its methods that take no Tx are safe for
@@ -30,6 +38,7 @@ type Store struct {
 	mask   uint64
 	hash   func([]byte) uint64
 	now    func() int64
+	lim    limits
 }
 
 // DefaultShards is the shard count used when Options.Shards is zero.
@@ -49,9 +58,18 @@ func New(o Options) (*Store, error) {
 	if o.Hash == nil {
 		o.Hash = xxhash.Sum64
 	}
+	if o.Samples == 0 {
+		o.Samples = DefaultSamples
+	}
+	if o.Policy < 0 || int(o.Policy) >= len(policyNames) {
+		return nil, fmt.Errorf("unknown eviction policy %d", o.Policy)
+	}
 	s := &Store{shards: make([]*shard, o.Shards), mask: uint64(o.Shards - 1), hash: o.Hash, now: o.Now}
+	s.SetMaxMemory(o.MaxMemory)
+	s.SetPolicy(o.Policy)
+	s.SetSamples(o.Samples)
 	for i := range s.shards {
-		s.shards[i] = newShard(o.Hash)
+		s.shards[i] = newShard(o.Hash, &s.lim)
 	}
 	return s, nil
 }

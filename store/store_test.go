@@ -94,11 +94,11 @@ func TestSizesAroundChunkBoundaries(t *testing.T) {
 	s, _ := newTestStore(t, Options{Shards: 1})
 	r := rand.New(rand.NewPCG(1, 2))
 	const key = "k"
-	// Value sizes that put the entry right at bigEntry and chunkSize, and
-	// far beyond a chunk.
+	// Value sizes that put the entry right at the own-buffer thresholds of
+	// small and full-size chunks and at the chunk sizes, and far beyond.
 	base := headerSize + len(key)
 	var sizes []int
-	for _, edge := range []int{bigEntry, chunkSize} {
+	for _, edge := range []int{smallChunkSize / 4, smallChunkSize, bigEntry, chunkSize} {
 		for d := -2; d <= 2; d++ {
 			sizes = append(sizes, edge+d-base)
 		}
@@ -138,7 +138,7 @@ func TestSizesAroundChunkBoundaries(t *testing.T) {
 		}
 	}
 	live, arena := s.UsedBytes()
-	if live != 0 || arena > chunkSize {
+	if live != 0 || arena > 2*chunkSize {
 		t.Fatalf("after deleting all: live %d arena %d", live, arena)
 	}
 	checkInvariants(t, s)
@@ -148,23 +148,27 @@ func TestUsedBytes(t *testing.T) {
 	s, _ := newTestStore(t, Options{Shards: 1})
 	set(s, "abc", "12345", 0)
 	live, arena := s.UsedBytes()
-	if live != headerSize+3+5 || arena != chunkSize {
+	if live != headerSize+3+5 || arena != smallChunkSize {
 		t.Fatalf("UsedBytes = %d, %d", live, arena)
+	}
+	if used := s.Used(); used != smallChunkSize+minIndexSlots*8 {
+		t.Fatalf("Used = %d", used)
 	}
 	set(s, "big", strings.Repeat("b", 1<<20), 0)
 	live, arena = s.UsedBytes()
-	if want := int64(2*headerSize + 3 + 5 + 3 + 1<<20); live != want {
+	big := int64(align8(headerSize + 3 + 1<<20))
+	if want := headerSize + 3 + 5 + big; live != want {
 		t.Fatalf("live = %d, want %d", live, want)
 	}
-	if arena != chunkSize+headerSize+3+1<<20 {
+	if arena != smallChunkSize+big {
 		t.Fatalf("arena = %d", arena)
 	}
 	del(s, "big")
-	if _, arena = s.UsedBytes(); arena != chunkSize {
+	if _, arena = s.UsedBytes(); arena != smallChunkSize {
 		t.Fatalf("arena after deleting the big value = %d, want one chunk", arena)
 	}
 	st := s.Stats()
-	if len(st) != 1 || st[0].Keys != 1 || st[0].LiveBytes != headerSize+8 || st[0].Arena != chunkSize {
+	if len(st) != 1 || st[0].Keys != 1 || st[0].LiveBytes != headerSize+8 || st[0].Arena != smallChunkSize {
 		t.Fatalf("Stats = %+v", st)
 	}
 }
@@ -544,7 +548,7 @@ func TestRandomKey(t *testing.T) {
 	saved := string(k)
 	k[0] = 'Z'
 	mustGet(t, s, saved, "v")
-	// A key living only in the overflow map is found too.
+	// A key whose hash collides with every other is found too.
 	s2, _ := newTestStore(t, Options{Shards: 1, Hash: constHash})
 	set(s2, "a", "1", 0)
 	set(s2, "b", "2", 0)
@@ -587,7 +591,7 @@ func TestMemoryUsage(t *testing.T) {
 	s, c := newTestStore(t, Options{})
 	set(s, "abc", "12345", c.now()+10)
 	withTx(s, []byte("abc"), false, func(tx Tx) {
-		if n, ok := tx.MemoryUsage([]byte("abc")); !ok || n != headerSize+3+5+indexOverhead {
+		if n, ok := tx.MemoryUsage([]byte("abc")); !ok || n != headerSize+3+5+minIndexSlots*8 {
 			t.Fatalf("MemoryUsage = %d %v", n, ok)
 		}
 		if _, ok := tx.MemoryUsage([]byte("nope")); ok {

@@ -35,6 +35,7 @@ func (t Tx) Get(key []byte) ([]byte, bool) {
 	if !ok {
 		return nil, false
 	}
+	sh.accessed(e, t.now)
 	return e.value(), true
 }
 
@@ -45,6 +46,7 @@ func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
 	if !ok {
 		return nil, 0, false
 	}
+	sh.accessed(e, t.now)
 	return e.value(), e.expireAt(), true
 }
 
@@ -100,7 +102,7 @@ func (t Tx) Append(key, data []byte) int {
 	if !ok {
 		sh.reap(key, h, t.now)
 		sh.touch(key)
-		sh.insert(key, h, data, len(data), 0)
+		sh.insert(key, h, data, len(data), 0, t.now)
 		sh.settle()
 		return len(data)
 	}
@@ -123,7 +125,7 @@ func (t Tx) SetRange(key []byte, offset int, data []byte) int {
 	case !ok:
 		sh.reap(key, h, t.now)
 		sh.touch(key)
-		e = sh.insert(key, h, nil, offset+len(data), 0)
+		e = sh.insert(key, h, nil, offset+len(data), 0, t.now)
 		e.setValLen(uint32(offset + len(data)))
 		copy(e.valueSpace()[offset:], data)
 		sh.settle()
@@ -153,37 +155,33 @@ func (t Tx) writeAt(sh *shard, key []byte, h uint64, l loc, e entry, offset int,
 func (t Tx) Keys(fn func(key []byte)) {
 	for i, sh := range t.s.shards {
 		t.lockShard(i, false)
-		sh.walk(0, 0, t.now, func(e entry) bool { fn(e.key()); return true })
+		sh.each(t.now, func(e entry) bool { fn(e.key()); return true })
 		t.unlockShard(i, false)
 	}
 }
 
 // Scan continues a SCAN from cursor (0 starts one), calling fn for about
 // count live keys, and returns the cursor to pass next, 0 when done. A key
-// that exists for the whole iteration is returned at least once; a key
-// may be returned more than once.
+// that exists for the whole iteration is returned exactly once.
 //
-// The cursor packs the shard (16 bits), the chunk sequence (32 bits) and
-// the offset in the chunk (16 bits).
+// The cursor packs the shard (16 bits) and the key-hash fingerprint to go
+// on from (see shard.scan), so it stays valid however the shards' tables
+// grow or shrink in between.
 func (t Tx) Scan(cursor uint64, count int, fn func(key []byte)) uint64 {
 	shardIdx := int(cursor >> 48)
-	seq, off := uint32(cursor>>16), uint32(cursor&0xffff)
-	if shardIdx >= len(t.s.shards) {
-		return 0
-	}
+	lo := cursor & (1<<48 - 1)
 	seen := 0
 	for shardIdx < len(t.s.shards) {
 		t.lockShard(shardIdx, false)
-		nseq, noff, done := t.s.shards[shardIdx].walk(seq, off, t.now, func(e entry) bool {
+		hi := t.s.shards[shardIdx].scan(lo, count-seen, t.now, func(e entry) {
 			fn(e.key())
 			seen++
-			return seen < count
 		})
 		t.unlockShard(shardIdx, false)
-		if !done {
-			return uint64(shardIdx)<<48 | uint64(nseq)<<16 | uint64(noff)
+		if hi < scanEnd {
+			return uint64(shardIdx)<<48 | hi
 		}
-		shardIdx, seq, off = shardIdx+1, 0, 0
+		shardIdx, lo = shardIdx+1, 0
 		if seen >= count && shardIdx < len(t.s.shards) {
 			return uint64(shardIdx) << 48
 		}
@@ -230,19 +228,20 @@ func (t Tx) unlockShard(i int, write bool) {
 	}
 }
 
-// randomKey picks a live key: Go's map iteration starts at a random
-// place, which is random enough for RANDOMKEY. Expired entries not yet
-// reclaimed are skipped, however many there are: Redis answers nil only
-// when no key is live.
+// randomKey picks a live key: the first after a random index slot.
+// Expired entries not yet reclaimed are skipped, however many there are:
+// Redis answers nil only when no key is live.
 func (s *shard) randomKey(now int64) ([]byte, bool) {
-	for _, l := range s.index {
-		if e := s.entryAt(l); !e.expired(now) {
-			return bytes.Clone(e.key()), true
-		}
+	n := len(s.idx.slots)
+	if s.idx.used == 0 {
+		return nil, false
 	}
-	for _, l := range s.collided {
-		if e := s.entryAt(l); !e.expired(now) {
-			return bytes.Clone(e.key()), true
+	start := rand.IntN(n)
+	for i := range n {
+		if v := s.idx.slots[(start+i)&(n-1)]; v != 0 {
+			if e := s.entryAt(loc(v)); !e.expired(now) {
+				return bytes.Clone(e.key()), true
+			}
 		}
 	}
 	return nil, false
