@@ -180,7 +180,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	res := result(&cfg, trs, setups, runs, notes)
-	if err := res.PrintAndSave(stdout, cfg.out, verdict(&cfg, trs, runs)...); err != nil {
+	if err := res.PrintAndSave(stdout, cfg.out, verdict(&cfg, trs, setups, runs)...); err != nil {
 		return fail(1, err)
 	}
 	return 0

@@ -141,7 +141,7 @@ func (s *started) logSummary() string {
 		if l == "" || strings.HasPrefix(l, "***") || strings.HasPrefix(l, "Reading the configuration file") {
 			continue
 		}
-		if strings.HasPrefix(l, "Usage:") {
+		if strings.HasPrefix(l, "Usage") {
 			break
 		}
 		if keep = append(keep, l); len(keep) == 2 {
