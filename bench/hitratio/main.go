@@ -92,7 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&cfg.valueSize, "value-size", 100, "value size in bytes")
 	fs.IntVar(&cfg.batch, "batch", 64, "GETs per pipeline")
 	fs.Float64Var(&cfg.fit, "fit", 0.15, "with -maxmemory auto: the share of -keys that should fit in Redis")
-	fs.IntVar(&cfg.samples, "samples", 5, "--maxmemory-samples for every server")
+	fs.IntVar(&cfg.samples, "samples", 5, "--maxmemory-samples for every server (0: leave the flag out, each server's default)")
 	fs.StringVar(&cfg.cachesrvBin, "cachesrv-bin", "", "cachesrv binary to run (default: build ./cmd/cachesrv)")
 	fs.StringVar(&cfg.redisBin, "redis", "", "redis-server binary (default: from PATH)")
 	fs.StringVar(&cfg.cachesrvArgs, "cachesrv-args", "", `extra cachesrv flags, space-separated (e.g. "--shards 64")`)
@@ -154,7 +154,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				report.SI(float64(cfg.tp.universe)), cfg.valueSize+redisPerKeyOverhead)
 		}
 	}
-	fmt.Fprintf(stderr, "hitratio: %d traces x %d server/policy runs; %s keys, %s requests per trace, %d B values, batches of %d GETs; maxmemory %s\n",
+	fmt.Fprintf(stderr, "hitratio: %d trace(s) x %d server/policy run(s); %s keys, %s requests per trace, %d B values, batches of %d GETs; maxmemory %s\n",
 		len(cfg.traces), len(setups), report.SI(float64(cfg.tp.universe)), report.SI(float64(cfg.tp.requests)), cfg.valueSize, cfg.batch, mm)
 	prog := report.NewProgress(stderr, len(cfg.traces)*len(setups))
 	value := workload.Value(cfg.valueSize)
@@ -199,11 +199,22 @@ func (cfg *config) finish(traces, servers, policies, redisPolicies, maxmemory st
 		}
 	}
 	tp := &cfg.tp
-	if tp.universe < 2 || tp.requests < 1 || cfg.valueSize < 1 || cfg.batch < 1 || cfg.samples < 1 {
-		return errors.New("-keys must be at least 2, and -requests, -value-size, -batch and -samples positive")
+	if tp.universe < 2 || tp.requests < 1 || cfg.valueSize < 1 || cfg.batch < 1 || cfg.samples < 0 {
+		return errors.New("-keys must be at least 2, -requests, -value-size and -batch positive, -samples not negative")
 	}
 	if len(cfg.traces) == 0 {
 		return errors.New("-traces: nothing to replay")
+	}
+	for _, t := range cfg.traces {
+		if _, err := checkTraceName(t); err != nil {
+			return err
+		}
+	}
+	if tp.scanShare <= 0 || tp.scanShare > 0.5 {
+		return fmt.Errorf("-scan-share must be in (0, 0.5], got %v", tp.scanShare)
+	}
+	if tp.scanLen < 0 || tp.shiftEvery < 0 || tp.shiftBy < 0 {
+		return errors.New("-scan-len, -shift-every and -shift-by must not be negative")
 	}
 	if tp.scanLen == 0 {
 		tp.scanLen = max(tp.universe/5, 1)

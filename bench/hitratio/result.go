@@ -155,8 +155,8 @@ func result(cfg *config, trs []*trace, setups []setup, runs []*runResult, notes 
 			"client counts the repeat as a hit and sends one SET. **hit ratio** = those client-counted hits / GETs; **server hits** "+
 			"= keyspace_hits / (keyspace_hits + keyspace_misses) from INFO, which counts those repeats as misses.",
 			cfg.valueSize, cfg.batch, cfg.batch-1),
-		"Every run is a fresh server process, started with --maxmemory, --maxmemory-policy and --maxmemory-samples "+
-			fmt.Sprint(cfg.samples)+" (redis-server also with --save '' --appendonly no). Both servers get the same absolute "+
+		"Every run is a fresh server process, started with --maxmemory, --maxmemory-policy and "+samplesNote(cfg.samples)+
+			" (redis-server also with --save '' --appendonly no). Both servers get the same absolute "+
 			"maxmemory; what each counts against it differs (Redis: bytes its allocator handed out, about 1 MiB of them for an "+
 			"empty server, see used_memory_empty in the CSV; cachesrv: its own accounting). So compare **keys held**: "+
 			"more keys in the same bytes is better. **used_memory** and **RSS** are read at the end of the run (RSS from "+
@@ -226,4 +226,11 @@ func verdict(cfg *config, trs []*trace, setups []setup, runs []*runResult) []str
 		z = "no Zipf trace run"
 	}
 	return []string{fmt.Sprintf("%s at least on every trace: %s; higher on Zipf: %s (%s).", head, yes(atLeast), z, strings.Join(parts, ", "))}
+}
+
+func samplesNote(n int) string {
+	if n == 0 {
+		return "its default maxmemory-samples"
+	}
+	return fmt.Sprintf("--maxmemory-samples %d", n)
 }

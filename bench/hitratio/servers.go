@@ -56,13 +56,17 @@ func version(bin string) string {
 }
 
 // memoryArgs are the eviction settings, in the flag names Redis and
-// cachesrv share; none with -maxmemory 0.
+// cachesrv share; none with -maxmemory 0, and no --maxmemory-samples
+// with -samples 0.
 func memoryArgs(maxmemory int64, policy string, samples int) []string {
 	if maxmemory == 0 {
 		return nil
 	}
-	return []string{"--maxmemory", strconv.FormatInt(maxmemory, 10), "--maxmemory-policy", policy,
-		"--maxmemory-samples", strconv.Itoa(samples)}
+	a := []string{"--maxmemory", strconv.FormatInt(maxmemory, 10), "--maxmemory-policy", policy}
+	if samples > 0 {
+		a = append(a, "--maxmemory-samples", strconv.Itoa(samples))
+	}
+	return a
 }
 
 // freePort asks the kernel for a free port on 127.0.0.1. Another process

@@ -50,22 +50,36 @@ func traceSeed(seed uint64, name string) uint64 {
 	return seed ^ h.Sum64()
 }
 
-// makeTrace generates the named trace: zipf-<theta>, scan or shift.
-func makeTrace(name string, p traceParams) (*trace, error) {
-	seed := traceSeed(p.seed, name)
+// checkTraceName reports whether makeTrace knows name, without
+// generating anything; for zipf-<theta> it returns theta.
+func checkTraceName(name string) (theta float64, err error) {
 	switch {
 	case strings.HasPrefix(name, "zipf-"):
 		theta, err := strconv.ParseFloat(strings.TrimPrefix(name, "zipf-"), 64)
-		if err != nil {
-			return nil, fmt.Errorf("trace %q: want zipf-<exponent>, such as zipf-0.99", name)
+		if err != nil || theta <= 0 || theta == 1 {
+			return 0, fmt.Errorf("trace %q: want zipf-<exponent>, an exponent > 0 and != 1, such as zipf-0.99", name)
 		}
-		return zipfTrace(name, p.universe, p.requests, theta, seed)
-	case name == "scan":
+		return theta, nil
+	case name == "scan", name == "shift":
+		return 0, nil
+	}
+	return 0, fmt.Errorf("unknown trace %q (want zipf-<exponent>, scan or shift)", name)
+}
+
+// makeTrace generates the named trace: zipf-<theta>, scan or shift.
+func makeTrace(name string, p traceParams) (*trace, error) {
+	theta, err := checkTraceName(name)
+	if err != nil {
+		return nil, err
+	}
+	seed := traceSeed(p.seed, name)
+	switch name {
+	case "scan":
 		return scanTrace(name, p.universe, p.requests, p.theta, p.scanShare, p.scanLen, seed)
-	case name == "shift":
+	case "shift":
 		return shiftTrace(name, p.universe, p.requests, p.theta, p.shiftEvery, p.shiftBy, seed)
 	}
-	return nil, fmt.Errorf("unknown trace %q (want zipf-<exponent>, scan or shift)", name)
+	return zipfTrace(name, p.universe, p.requests, theta, seed)
 }
 
 func zipfSampler(universe int, theta float64, seed uint64) (*workload.Sampler, error) {
