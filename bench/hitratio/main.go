@@ -60,6 +60,7 @@ type config struct {
 	maxmemoryAuto bool
 	fit           float64
 	samples       int
+	rounds        int
 	servers       []string
 	policies      []string // cachesrv's
 	redisPolicies []string
@@ -91,6 +92,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.Uint64Var(&cfg.tp.seed, "seed", 1, "seed of the traces")
 	fs.IntVar(&cfg.valueSize, "value-size", 100, "value size in bytes")
 	fs.IntVar(&cfg.batch, "batch", 64, "GETs per pipeline")
+	fs.IntVar(&cfg.rounds, "rounds", 1, "runs of every trace with every server/policy, alternating; tables show the mean and the range")
 	fs.Float64Var(&cfg.fit, "fit", 0.15, "with -maxmemory auto: the share of -keys that should fit in Redis")
 	fs.IntVar(&cfg.samples, "samples", 5, "--maxmemory-samples for every server (0: leave the flag out, each server's default)")
 	fs.StringVar(&cfg.cachesrvBin, "cachesrv-bin", "", "cachesrv binary to run (default: build ./cmd/cachesrv)")
@@ -154,9 +156,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 				report.SI(float64(cfg.tp.universe)), cfg.valueSize+redisPerKeyOverhead)
 		}
 	}
-	fmt.Fprintf(stderr, "hitratio: %d trace(s) x %d server/policy run(s); %s keys, %s requests per trace, %d B values, batches of %d GETs; maxmemory %s\n",
-		len(cfg.traces), len(setups), report.SI(float64(cfg.tp.universe)), report.SI(float64(cfg.tp.requests)), cfg.valueSize, cfg.batch, mm)
-	prog := report.NewProgress(stderr, len(cfg.traces)*len(setups))
+	fmt.Fprintf(stderr, "hitratio: %d trace(s) x %d round(s) x %d server/policy run(s); %s keys, %s requests per trace, %d B values, batches of %d GETs; maxmemory %s\n",
+		len(cfg.traces), cfg.rounds, len(setups), report.SI(float64(cfg.tp.universe)), report.SI(float64(cfg.tp.requests)), cfg.valueSize, cfg.batch, mm)
+	prog := report.NewProgress(stderr, len(cfg.traces)*cfg.rounds*len(setups))
 	value := workload.Value(cfg.valueSize)
 
 	var (
@@ -173,10 +175,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		prog.Note("trace %s: %s requests, %s distinct keys (an unbounded cache hits %s), generated in %v",
 			t.name, report.SI(float64(len(t.keys))), report.SI(float64(t.distinct)), report.Pct(t.bestHitRatio()),
 			time.Since(t0).Round(time.Millisecond))
-		for _, s := range setups {
-			r := runOne(&cfg, t, s, value, dir, &cur, prog)
-			runs = append(runs, r)
-			prog.Step("%s %s: %s", t.name, s, r.summary())
+		for round := 1; round <= cfg.rounds; round++ {
+			for _, s := range setups {
+				r := runOne(&cfg, t, s, value, dir, &cur, prog)
+				r.round = round
+				runs = append(runs, r)
+				label := t.name + " " + s.String()
+				if cfg.rounds > 1 {
+					label += fmt.Sprintf(" round %d/%d", round, cfg.rounds)
+				}
+				prog.Step("%s: %s", label, r.summary())
+			}
 		}
 	}
 	res := result(&cfg, trs, setups, runs, notes)
@@ -199,8 +208,8 @@ func (cfg *config) finish(traces, servers, policies, redisPolicies, maxmemory st
 		}
 	}
 	tp := &cfg.tp
-	if tp.universe < 2 || tp.requests < 1 || cfg.valueSize < 1 || cfg.batch < 1 || cfg.samples < 0 {
-		return errors.New("-keys must be at least 2, -requests, -value-size and -batch positive, -samples not negative")
+	if tp.universe < 2 || tp.requests < 1 || cfg.valueSize < 1 || cfg.batch < 1 || cfg.rounds < 1 || cfg.samples < 0 {
+		return errors.New("-keys must be at least 2, -requests, -value-size, -batch and -rounds positive, -samples not negative")
 	}
 	if len(cfg.traces) == 0 {
 		return errors.New("-traces: nothing to replay")

@@ -164,7 +164,7 @@ func TestQuickRedis(t *testing.T) {
 // TestNoMaxmemory runs the replay end to end without eviction, against
 // the cachesrv stand-in and (if installed) redis-server: every server
 // must then hold every key it was sent, and the client's hits must be
-// exactly the requests that were not a key's first.
+// exactly the requests that were not a key's first, in every round.
 func TestNoMaxmemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
@@ -179,12 +179,13 @@ func TestNoMaxmemory(t *testing.T) {
 		servers = "redis,cachesrv"
 	}
 	header, rows, out, _ := reporttest.Quick(t, "hitratio", run, "-maxmemory", "0", "-servers", servers,
-		"-cachesrv-bin", exe, "-requests", "30000", "-batch", "16")
+		"-cachesrv-bin", exe, "-requests", "30000", "-batch", "16", "-rounds", "2")
 	c := csvRows{t, header, rows}
-	if len(rows) != 4*len(strings.Split(servers, ",")) {
+	if len(rows) != 2*4*len(strings.Split(servers, ",")) {
 		t.Fatalf("%d rows\n%s", len(rows), out)
 	}
 	held := map[string]float64{}
+	rounds := map[string]int{}
 	for _, r := range rows {
 		if c.str(r, "status") != "ok" || c.str(r, "policy") != noPolicy {
 			t.Fatalf("run %v", r)
@@ -194,9 +195,13 @@ func TestNoMaxmemory(t *testing.T) {
 			t.Errorf("%v: %v GETs, %v hits, %v keys held: want hits = GETs - keys held, nothing evicted", r, gets, hits, keys)
 		}
 		if h, ok := held[c.str(r, "trace")]; ok && h != keys {
-			t.Errorf("%v: %v keys held, another server held %v", r, keys, h)
+			t.Errorf("%v: %v keys held, another run held %v", r, keys, h)
 		}
 		held[c.str(r, "trace")] = keys
+		rounds[c.str(r, "round")]++
+	}
+	if rounds["1"] != len(rows)/2 || rounds["2"] != len(rows)/2 {
+		t.Errorf("runs per round: %v", rounds)
 	}
 	if strings.Contains(out, "Target:") {
 		t.Errorf("a target verdict without maxmemory:\n%s", out)

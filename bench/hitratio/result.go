@@ -14,10 +14,11 @@ const (
 	refPolicy = "allkeys-lru"
 )
 
-// findRun returns the run of trace with server and policy, or nil.
-func findRun(runs []*runResult, trace, server, policy string) *runResult {
+// findRun returns the run of trace with server and policy in round, or
+// nil.
+func findRun(runs []*runResult, trace, server, policy string, round int) *runResult {
 	for _, r := range runs {
-		if r.trace == trace && r.server == server && r.policy == policy {
+		if r.trace == trace && r.server == server && r.policy == policy && r.round == round {
 			return r
 		}
 	}
@@ -25,6 +26,51 @@ func findRun(runs []*runResult, trace, server, policy string) *runResult {
 }
 
 func okRun(r *runResult) bool { return r != nil && r.ok }
+
+// cell is every successful round of one trace with one setup.
+type cell struct {
+	runs []*runResult
+}
+
+func cellOf(runs []*runResult, trace, server, policy string) cell {
+	var c cell
+	for _, r := range runs {
+		if r.ok && r.trace == trace && r.server == server && r.policy == policy {
+			c.runs = append(c.runs, r)
+		}
+	}
+	return c
+}
+
+func (c cell) ok() bool { return len(c.runs) > 0 }
+
+// mean is f's mean over the rounds, NaN for none.
+func (c cell) mean(f func(*runResult) float64) float64 {
+	if len(c.runs) == 0 {
+		return math.NaN()
+	}
+	sum := 0.0
+	for _, r := range c.runs {
+		sum += f(r)
+	}
+	return sum / float64(len(c.runs))
+}
+
+func (c cell) hit() float64 { return c.mean(func(r *runResult) float64 { return r.st.hitRatio() }) }
+
+// hitRange is the lowest and highest hit ratio over the rounds.
+func (c cell) hitRange() (lo, hi float64) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, r := range c.runs {
+		lo, hi = min(lo, r.st.hitRatio()), max(hi, r.st.hitRatio())
+	}
+	return lo, hi
+}
+
+func (c cell) rangeText() string {
+	lo, hi := c.hitRange()
+	return fmt.Sprintf("%.1f-%.1f%%", 100*lo, 100*hi)
+}
 
 // targetPolicy is the cachesrv policy the target is about: the first of
 // -policies (allkeys-s3fifo by default, the coming default policy).
@@ -46,9 +92,12 @@ func result(cfg *config, trs []*trace, setups []setup, runs []*runResult, notes 
 	if cfg.maxmemory > 0 {
 		mm = "maxmemory " + mib(cfg.maxmemory)
 	}
-	runsTab := report.NewTable(fmt.Sprintf("Hit ratio, %s for every server (client-counted hits / GETs)", mm),
-		"trace", "server", "policy", "hit ratio", "server hits", "keys held", "used_memory", "RSS", "evicted", "ops/s", "status")
-	csv := report.NewTable("", "trace", "server", "policy", "status", "maxmemory_bytes", "gets", "hits", "hit_ratio",
+	header := []string{"trace", "server", "policy", "hit ratio", "server hits", "keys held", "used_memory", "RSS", "evicted", "ops/s", "status"}
+	if cfg.rounds > 1 {
+		header = append(header[:3:3], append([]string{"round"}, header[3:]...)...)
+	}
+	runsTab := report.NewTable(fmt.Sprintf("Hit ratio, %s for every server (client-counted hits / GETs)", mm), header...)
+	csv := report.NewTable("", "trace", "server", "policy", "round", "status", "maxmemory_bytes", "gets", "hits", "hit_ratio",
 		"dup_hits", "hit_ratio_without_scan_keys", "sets", "set_errors", "get_errors", "keyspace_hits", "keyspace_misses",
 		"server_hit_ratio", "evicted_keys", "keys_held", "used_memory_empty", "used_memory", "used_memory_rss",
 		"rss_bytes", "peak_rss_bytes", "seconds", "ops_per_sec", "hit_ratio_over_redis_lru", "notes")
@@ -57,19 +106,27 @@ func result(cfg *config, trs []*trace, setups []setup, runs []*runResult, notes 
 		if len(r.notes) > 0 {
 			status += "; " + strings.Join(r.notes, "; ")
 		}
+		lead := []any{r.trace, r.server, r.policy}
+		if cfg.rounds > 1 {
+			lead = append(lead, r.round)
+		}
 		if !r.ok {
-			runsTab.Add(r.trace, r.server, r.policy, "-", "-", "-", "-", "-", "-", "-", status)
-			csv.Add(r.trace, r.server, r.policy, r.status, cfg.maxmemory, "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", strings.Join(r.notes, "; "))
+			runsTab.Add(append(lead, "-", "-", "-", "-", "-", "-", "-", status)...)
+			row := []any{r.trace, r.server, r.policy, r.round, r.status, cfg.maxmemory}
+			for len(row) < len(csv.Header)-1 {
+				row = append(row, "")
+			}
+			csv.Add(append(row, strings.Join(r.notes, "; "))...)
 			continue
 		}
 		st := r.st
-		runsTab.Add(r.trace, r.server, r.policy, report.Pct(st.hitRatio()), pctOrDash(r.serverHitRatio()), count(r.keysHeld),
-			bytesOrDash(r.used), bytesOrDash(r.rss), count(r.evicted), report.SI(st.opsPerSec()), status)
+		runsTab.Add(append(lead, report.Pct(st.hitRatio()), pctOrDash(r.serverHitRatio()), count(r.keysHeld),
+			bytesOrDash(r.used), bytesOrDash(r.rss), count(r.evicted), report.SI(st.opsPerSec()), status)...)
 		rel := ""
-		if ref := findRun(runs, r.trace, refServer, refPolicy); okRun(ref) && ref.st.hitRatio() > 0 {
+		if ref := findRun(runs, r.trace, refServer, refPolicy, r.round); okRun(ref) && ref.st.hitRatio() > 0 {
 			rel = fmt.Sprintf("%.4f", st.hitRatio()/ref.st.hitRatio())
 		}
-		csv.Add(r.trace, r.server, r.policy, r.status, cfg.maxmemory, st.gets, st.hits,
+		csv.Add(r.trace, r.server, r.policy, r.round, r.status, cfg.maxmemory, st.gets, st.hits,
 			fmt.Sprintf("%.5f", st.hitRatio()), st.dupHits, fmt.Sprintf("%.5f", st.univHitRatio()), st.sets, st.setErrors,
 			st.getErrors, r.ksHits, r.ksMisses, fmt.Sprintf("%.5f", r.serverHitRatio()), r.evicted, r.keysHeld,
 			r.usedEmpty, r.used, r.usedRSS, r.rss, r.peakRSS, fmt.Sprintf("%.3f", st.wall.Seconds()),
@@ -81,28 +138,22 @@ func result(cfg *config, trs []*trace, setups []setup, runs []*runResult, notes 
 	for _, t := range trs {
 		cats = append(cats, t.name)
 	}
-	hitP := report.Panel{Title: "hit ratio", YLabel: "hits / GETs", Categories: cats}
+	avg := ""
+	if cfg.rounds > 1 {
+		avg = fmt.Sprintf(" (mean of %d rounds)", cfg.rounds)
+	}
+	hitP := report.Panel{Title: "hit ratio" + avg, YLabel: "hits / GETs", Categories: cats}
 	relP := report.Panel{Title: "hit ratio / redis allkeys-lru's", YLabel: "ratio", Categories: cats}
 	keysP := report.Panel{Title: "keys held at the end (DBSIZE)", YLabel: "keys", Categories: cats}
 	rssP := report.Panel{Title: "RSS at the end", YLabel: "MiB", Categories: cats}
-	get := func(r *runResult, f func(*runResult) float64) float64 {
-		if !okRun(r) {
-			return math.NaN()
-		}
-		return f(r)
-	}
 	for _, s := range setups {
 		hs, rs, ks, ms := report.Series{Name: s.String()}, report.Series{Name: s.String()}, report.Series{Name: s.String()}, report.Series{Name: s.String()}
 		for _, t := range trs {
-			r := findRun(runs, t.name, s.kind.name, s.policy)
-			hs.Y = append(hs.Y, get(r, func(r *runResult) float64 { return r.st.hitRatio() }))
-			ks.Y = append(ks.Y, get(r, func(r *runResult) float64 { return nonNeg(r.keysHeld) }))
-			ms.Y = append(ms.Y, get(r, func(r *runResult) float64 { return nonNeg(r.rss) / (1 << 20) }))
-			rel := math.NaN()
-			if ref := findRun(runs, t.name, refServer, refPolicy); okRun(r) && okRun(ref) && ref.st.hitRatio() > 0 {
-				rel = r.st.hitRatio() / ref.st.hitRatio()
-			}
-			rs.Y = append(rs.Y, rel)
+			c, ref := cellOf(runs, t.name, s.kind.name, s.policy), cellOf(runs, t.name, refServer, refPolicy)
+			hs.Y = append(hs.Y, c.hit())
+			ks.Y = append(ks.Y, c.mean(func(r *runResult) float64 { return nonNeg(r.keysHeld) }))
+			ms.Y = append(ms.Y, c.mean(func(r *runResult) float64 { return nonNeg(r.rss) / (1 << 20) }))
+			rs.Y = append(rs.Y, c.hit()/ref.hit())
 		}
 		hitP.Series, keysP.Series, rssP.Series = append(hitP.Series, hs), append(keysP.Series, ks), append(rssP.Series, ms)
 		if !(s.kind.name == refServer && s.policy == refPolicy) {
@@ -116,25 +167,32 @@ func result(cfg *config, trs []*trace, setups []setup, runs []*runResult, notes 
 		hasRef = hasRef || (r.server == refServer && r.policy == refPolicy && r.ok)
 	}
 	if hasRef {
-		cmp := report.NewTable("Against redis allkeys-lru on the same trace and maxmemory",
-			"trace", "server", "policy", "hit ratio", "lru hit ratio", "hit / lru", "misses / lru", "keys held / lru")
+		header := []string{"trace", "server", "policy", "hit ratio", "lru hit ratio", "hit / lru", "misses / lru", "keys held / lru"}
+		if cfg.rounds > 1 {
+			header = append(header, "rounds: hit ratio", "rounds: lru")
+		}
+		cmp := report.NewTable("Against redis allkeys-lru on the same trace and maxmemory"+avg, header...)
 		for _, t := range trs {
-			ref := findRun(runs, t.name, refServer, refPolicy)
-			if !okRun(ref) {
+			ref := cellOf(runs, t.name, refServer, refPolicy)
+			if !ref.ok() {
 				continue
 			}
+			refKeys := ref.mean(func(r *runResult) float64 { return nonNeg(r.keysHeld) })
 			for _, s := range setups {
-				r := findRun(runs, t.name, s.kind.name, s.policy)
-				if r == ref || !okRun(r) {
+				c := cellOf(runs, t.name, s.kind.name, s.policy)
+				if (s.kind.name == refServer && s.policy == refPolicy) || !c.ok() {
 					continue
 				}
 				keys := "-"
-				if r.keysHeld > 0 && ref.keysHeld > 0 {
-					keys = fmt.Sprintf("%.2fx", float64(r.keysHeld)/float64(ref.keysHeld))
+				if k := c.mean(func(r *runResult) float64 { return nonNeg(r.keysHeld) }); k > 0 && refKeys > 0 {
+					keys = fmt.Sprintf("%.2fx", k/refKeys)
 				}
-				cmp.Add(t.name, r.server, r.policy, report.Pct(r.st.hitRatio()), report.Pct(ref.st.hitRatio()),
-					fmt.Sprintf("%.3fx", r.st.hitRatio()/ref.st.hitRatio()),
-					fmt.Sprintf("%.3fx", (1-r.st.hitRatio())/(1-ref.st.hitRatio())), keys)
+				row := []any{t.name, s.kind.name, s.policy, report.Pct(c.hit()), report.Pct(ref.hit()),
+					fmt.Sprintf("%.3fx", c.hit()/ref.hit()), fmt.Sprintf("%.3fx", (1-c.hit())/(1-ref.hit())), keys}
+				if cfg.rounds > 1 {
+					row = append(row, c.rangeText(), ref.rangeText())
+				}
+				cmp.Add(row...)
 			}
 		}
 		tables = append(tables, cmp)
@@ -198,13 +256,22 @@ func verdict(cfg *config, trs []*trace, setups []setup, runs []*runResult) []str
 		nZipf         int
 	)
 	for _, t := range trs {
-		r, ref := findRun(runs, t.name, cachesrvServer, pol), findRun(runs, t.name, refServer, refPolicy)
-		if !okRun(r) || !okRun(ref) {
+		c, ref := cellOf(runs, t.name, cachesrvServer, pol), cellOf(runs, t.name, refServer, refPolicy)
+		if !c.ok() || !ref.ok() {
 			missing = append(missing, t.name)
 			continue
 		}
-		d := 100 * (r.st.hitRatio() - ref.st.hitRatio())
-		parts = append(parts, fmt.Sprintf("%s %+.2f points", t.name, d))
+		d := 100 * (c.hit() - ref.hit())
+		refLo, refHi := ref.hitRange()
+		part := fmt.Sprintf("%s %+.2f points", t.name, d)
+		if cfg.rounds > 1 {
+			part += fmt.Sprintf(" [%s vs %s", c.rangeText(), ref.rangeText())
+			if lo, hi := c.hitRange(); lo <= refHi && hi >= refLo {
+				part += ", overlapping"
+			}
+			part += "]"
+		}
+		parts = append(parts, part)
 		atLeast = atLeast && d >= 0
 		if strings.HasPrefix(t.name, "zipf-") {
 			nZipf++
@@ -225,7 +292,12 @@ func verdict(cfg *config, trs []*trace, setups []setup, runs []*runResult) []str
 	if nZipf == 0 {
 		z = "no Zipf trace run"
 	}
-	return []string{fmt.Sprintf("%s at least on every trace: %s; higher on Zipf: %s (%s).", head, yes(atLeast), z, strings.Join(parts, ", "))}
+	out := []string{fmt.Sprintf("%s at least on every trace: %s; higher on Zipf: %s (%s).", head, yes(atLeast), z, strings.Join(parts, ", "))}
+	if cfg.rounds == 1 {
+		out = append(out, "One round: identical redis-server runs differ by a few tenths of a point (sampled eviction); "+
+			"rerun with -rounds 3 before trusting a difference under about half a point.")
+	}
+	return out
 }
 
 func samplesNote(n int) string {

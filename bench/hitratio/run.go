@@ -22,6 +22,7 @@ func (s setup) String() string { return s.kind.name + " " + s.policy }
 // runResult is one trace replayed against one setup in a fresh process.
 type runResult struct {
 	trace, server, policy string
+	round                 int // 1..-rounds
 	ok                    bool
 	status                string // "ok", "rejected: ...", "failed: ..."
 	notes                 []string
