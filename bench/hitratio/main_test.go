@@ -113,12 +113,10 @@ func (c csvRows) find(trace, server, policy string) []string {
 	return nil
 }
 
-// TestQuickRedis runs the quick benchmark against redis-server with its
-// two default policies and checks that the hit ratios are plausible.
+// TestQuickRedis runs the quick benchmark (a few seconds) against
+// redis-server with its two default policies and checks that the hit
+// ratios are plausible.
 func TestQuickRedis(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server processes")
-	}
 	needRedis(t)
 	header, rows, out, errOut := reporttest.Quick(t, "hitratio", run, "-servers", "redis")
 	c := csvRows{t, header, rows}
