@@ -128,3 +128,14 @@ func (c *client) info() string {
 func validClientName(s string) bool {
 	return !strings.ContainsFunc(s, func(r rune) bool { return r < '!' || r > '~' })
 }
+
+// denyOOM reports whether the transaction queued a command that may add
+// data, which makes its EXEC one too.
+func (m *multiState) denyOOM() bool {
+	for _, q := range m.queued {
+		if q.cmd.flags&flagDenyOOM != 0 {
+			return true
+		}
+	}
+	return false
+}

@@ -159,22 +159,31 @@ func humanBytes(n int64) string {
 	return fmt.Sprintf("%dB", n)
 }
 
+// infoMemory reports used_memory as what maxmemory limits: the store's
+// own account of its chunks, index and ghost tables (see store.Used), kept
+// as memory is taken and given back. The Go runtime's total is
+// used_memory_go; the difference is connection buffers and the runtime.
 func infoMemory(s *Server, b *strings.Builder) {
 	heap, total, released, cycles := goMemory()
-	used := int64(total - released)
+	used := s.store.Used()
 	live, arena := s.store.UsedBytes()
 	r := rss()
+	maxmem := s.store.MaxMemory()
 	field(b, "used_memory", used)
 	field(b, "used_memory_human", humanBytes(used))
 	field(b, "used_memory_rss", r)
 	field(b, "used_memory_rss_human", humanBytes(r))
 	field(b, "used_memory_dataset", live)
+	field(b, "used_memory_go", int64(total-released))
 	field(b, "store_arena_bytes", arena)
 	field(b, "go_heap_objects_bytes", heap)
 	field(b, "go_gc_cycles", cycles)
-	field(b, "maxmemory", 0)
-	field(b, "maxmemory_human", "0B")
-	field(b, "maxmemory_policy", "noeviction")
+	field(b, "maxmemory", maxmem)
+	field(b, "maxmemory_human", humanBytes(maxmem))
+	field(b, "maxmemory_policy", s.store.Policy().String())
+	if used > 0 {
+		field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(r)/float64(used)))
+	}
 	field(b, "mem_allocator", "go")
 }
 
@@ -190,7 +199,7 @@ func infoStats(s *Server, b *strings.Builder) {
 	field(b, "total_commands_processed", st.commandsProcessed.Load())
 	field(b, "rejected_connections", st.rejectedConns.Load())
 	field(b, "expired_keys", s.store.ExpiredKeys())
-	field(b, "evicted_keys", 0)
+	field(b, "evicted_keys", s.store.EvictedKeys())
 	field(b, "keyspace_hits", st.hits.Load())
 	field(b, "keyspace_misses", st.misses.Load())
 }

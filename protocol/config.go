@@ -6,10 +6,13 @@ import (
 	"math"
 	"math/bits"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"github.com/cachesrv/cachesrv/store"
 )
 
 // Config holds the server's settings. One table (Settings) describes every
@@ -37,8 +40,41 @@ type Config struct {
 	ClientQueryBufferLimit atomic.Int64
 	LatencyTracking        atomic.Bool // time every command for INFO latencystats and the metrics
 
-	mu          sync.Mutex // guards requirepass
+	// MaxMemory (bytes, 0 = no limit), MaxMemoryPolicy (a store.Policy)
+	// and MaxMemorySamples are handed to the store, and to whoever else
+	// asked through OnMemoryChange, whenever they are set.
+	MaxMemory        atomic.Int64
+	MaxMemoryPolicy  atomic.Int32
+	MaxMemorySamples atomic.Int64
+
+	mu          sync.Mutex // guards requirepass and memHooks
 	requirepass string
+	memHooks    []func(*Config)
+}
+
+// OnMemoryChange calls fn now and after every change of a maxmemory
+// setting.
+func (c *Config) OnMemoryChange(fn func(*Config)) {
+	c.mu.Lock()
+	c.memHooks = append(c.memHooks, fn)
+	c.mu.Unlock()
+	fn(c)
+}
+
+func (c *Config) memoryChanged() {
+	c.mu.Lock()
+	hooks := slices.Clone(c.memHooks)
+	c.mu.Unlock()
+	for _, fn := range hooks {
+		fn(c)
+	}
+}
+
+// ApplyMemory hands the maxmemory settings to st.
+func (c *Config) ApplyMemory(st *store.Store) {
+	st.SetMaxMemory(c.MaxMemory.Load())
+	st.SetPolicy(store.Policy(c.MaxMemoryPolicy.Load()))
+	st.SetSamples(int(c.MaxMemorySamples.Load()))
 }
 
 // NewConfig returns a Config holding every setting's default.
@@ -146,6 +182,35 @@ var Settings = []*Setting{
 				c.LatencyTracking.Store(b)
 			}
 			return err
+		}},
+	{Name: "maxmemory", Default: "0", Usage: "memory limit for data (bytes, or 100mb, 1gb...; 0 = none); over it, maxmemory-policy decides what goes", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.MaxMemory.Load(), 10) },
+		set: func(c *Config, v string) error {
+			if err := sizeSetting(func(c *Config, n int64) { c.MaxMemory.Store(n) }, 0)(c, v); err != nil {
+				return err
+			}
+			c.memoryChanged()
+			return nil
+		}},
+	{Name: "maxmemory-policy", Default: store.DefaultPolicy.String(), Usage: "what to evict over maxmemory: " + strings.Join(store.PolicyNames(), ", "), Mutable: true,
+		get: func(c *Config) string { return store.Policy(c.MaxMemoryPolicy.Load()).String() },
+		set: func(c *Config, v string) error {
+			p, ok := store.ParsePolicy(strings.ToLower(v))
+			if !ok {
+				return fmt.Errorf("argument(s) must be one of the following: %s", strings.Join(store.PolicyNames(), ", "))
+			}
+			c.MaxMemoryPolicy.Store(int32(p))
+			c.memoryChanged()
+			return nil
+		}},
+	{Name: "maxmemory-samples", Default: "5", Usage: "keys compared per eviction by the lru, lfu and ttl policies", Mutable: true,
+		get: func(c *Config) string { return strconv.FormatInt(c.MaxMemorySamples.Load(), 10) },
+		set: func(c *Config, v string) error {
+			if err := intSetting(func(c *Config, n int64) { c.MaxMemorySamples.Store(n) }, 1, 64)(c, v); err != nil {
+				return err
+			}
+			c.memoryChanged()
+			return nil
 		}},
 	{Name: "requirepass", Default: "", Usage: "password clients must AUTH with (empty = none)", Mutable: true,
 		get: func(c *Config) string { return c.Requirepass() },

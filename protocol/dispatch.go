@@ -109,7 +109,9 @@ func (c *client) plan(args [][]byte) planned {
 			return planned{kind: planAlone}
 		}
 	}
-	if cmd.firstKey != cmd.lastKey {
+	if cmd.firstKey != cmd.lastKey || (cmd.flags&flagDenyOOM != 0 && c.srv.store.OverLimit()) {
+		// Over maxmemory, a write runs alone: dispatch evicts first (or
+		// refuses it), which it cannot do under a shard lock.
 		return planned{kind: planAlone}
 	}
 	return planned{kind: planGroup, cmd: cmd, shard: c.srv.store.ShardOf(args[cmd.firstKey])}
@@ -177,6 +179,18 @@ func (c *client) dispatch(args [][]byte) {
 			return
 		}
 	}
+	if c.srv.store.OverLimit() && c.oomRejects(cmd) {
+		if err := c.srv.store.Admit(); err != nil {
+			cmd.stats.rejected.Add(1)
+			if cmd.name == "exec" {
+				c.endMulti()
+				c.WriteError("EXECABORT Transaction discarded because of: " + err.Error())
+				return
+			}
+			c.rejectQueued(err.Error())
+			return
+		}
+	}
 	if c.multi != nil && cmd.flags&flagNotQueued == 0 {
 		if cmd.flags&flagNoMulti != 0 {
 			cmd.stats.rejected.Add(1)
@@ -189,6 +203,26 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	c.call(cmd, args)
+}
+
+// oomRejects reports whether cmd is refused while the store is over
+// maxmemory and eviction cannot bring it back: as in Redis, commands that
+// may add data, EXEC of a transaction that has one, and anything queued
+// inside MULTI (queuing itself takes memory) but DISCARD, EXEC and QUIT.
+func (c *client) oomRejects(cmd *command) bool {
+	if cmd.flags&flagDenyOOM != 0 {
+		return true
+	}
+	if c.multi == nil {
+		return false
+	}
+	switch cmd.name {
+	case "exec":
+		return c.multi.denyOOM()
+	case "discard", "quit", "reset":
+		return false
+	}
+	return true
 }
 
 // rejectQueued replies with an error that, inside MULTI, also dooms the

@@ -61,6 +61,7 @@ type serverStats struct {
 
 // NewServer returns a server over st configured by cfg.
 func NewServer(cfg *Config, st *store.Store, log *slog.Logger) *Server {
+	cfg.OnMemoryChange(func(c *Config) { c.ApplyMemory(st) })
 	return &Server{
 		cfg:         cfg,
 		store:       st,

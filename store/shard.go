@@ -26,7 +26,7 @@ type shard struct {
 	queues  [2][]chunkRef // each log's chunks, oldest first; stale refs are skipped
 	logSize [2]int64      // bytes of chunk buffers in each log
 	nextSeq uint32
-	spare   []byte // one released chunk buffer kept for reuse
+	spare   []byte // one released chunk buffer kept for reuse (zero length)
 	// sealed lists chunks that alloc sealed (stopped appending to) since
 	// the last settle, which checks whether they need compacting.
 	sealed []chunkRef
@@ -38,7 +38,7 @@ type shard struct {
 	ttlKeys   atomic.Int64
 	liveBytes atomic.Int64 // bytes of live entries, headers included
 	arena     atomic.Int64 // bytes of chunk buffers held
-	mem       atomic.Int64 // what counts against maxmemory: arena, index, ghost
+	mem       atomic.Int64 // what counts against maxmemory: arena, spare, index, ghost
 
 	expired atomic.Int64 // keys removed because their TTL passed
 	evicted atomic.Int64 // keys removed to stay under maxmemory
@@ -109,6 +109,7 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 	}
 	size := chunkSizeFor(s.arena.Load())
 	if n > size/4 {
+		s.addMem(int64(n))
 		slot := s.open(make([]byte, n), log)
 		return makeLoc(slot, 0), s.chunks[slot].buf
 	}
@@ -120,6 +121,7 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 		s.spare = nil
 	} else {
 		buf = make([]byte, size)
+		s.addMem(int64(size))
 	}
 	slot := s.open(buf[:n], log)
 	s.tails[log] = int32(slot)
@@ -129,7 +131,6 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 // open puts buf in a chunk slot at the end of a log.
 func (s *shard) open(buf []byte, log uint8) uint32 {
 	s.arena.Add(int64(cap(buf)))
-	s.addMem(int64(cap(buf)))
 	s.logSize[log] += int64(cap(buf))
 	var slot uint32
 	if k := len(s.free); k > 0 {
@@ -239,10 +240,11 @@ func (s *shard) current(ref chunkRef) bool {
 func (s *shard) release(slot uint32) {
 	c := &s.chunks[slot]
 	s.arena.Add(-int64(cap(c.buf)))
-	s.addMem(-int64(cap(c.buf)))
 	s.logSize[c.log] -= int64(cap(c.buf))
 	if cap(c.buf) == chunkSizeFor(s.arena.Load()) && s.spare == nil {
-		s.spare = c.buf[:0]
+		s.spare = c.buf[:0] // still counted in mem
+	} else {
+		s.addMem(-int64(cap(c.buf)))
 	}
 	if int32(slot) == s.tails[c.log] {
 		s.tails[c.log] = -1

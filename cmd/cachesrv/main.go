@@ -16,10 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -131,6 +133,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	srv := protocol.NewServer(cfg, st, log)
+	if os.Getenv("GOMEMLIMIT") == "" {
+		cfg.OnMemoryChange(func(c *protocol.Config) { debug.SetMemoryLimit(goMemoryLimit(c.MaxMemory.Load())) })
+	}
 	leave := func() {}
 	if cfg.Cluster.Enabled {
 		if leave, err = joinCluster(cfg, srv, ln.Addr().String(), log); err != nil {
@@ -198,4 +203,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
+}
+
+// goMemoryLimit is the Go runtime's soft memory limit for a maxmemory of
+// max bytes (none for 0). The store keeps its own memory under max; the
+// runtime limit makes the collector return garbage (chunks released by
+// compaction or eviction, old index tables) before the heap grows far
+// beyond that, where GOGC alone would let it reach twice the live heap.
+// The tenth and the 64 MiB are room for connection buffers and the
+// runtime, and keep the collector from running back to back.
+func goMemoryLimit(max int64) int64 {
+	if max <= 0 {
+		return math.MaxInt64
+	}
+	return max + max/10 + 64<<20
 }

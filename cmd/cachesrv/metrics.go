@@ -45,6 +45,7 @@ type storeCollector struct {
 	shards, keys, expiring, bytes, arena          *prometheus.Desc
 	acquisitions, contended, waitSeconds, maxWait *prometheus.Desc
 	expired, evicted                              *prometheus.Desc
+	used, maxmemory                               *prometheus.Desc
 }
 
 func newStoreCollector(st *store.Store) *storeCollector {
@@ -65,8 +66,10 @@ func newStoreCollector(st *store.Store) *storeCollector {
 		waitSeconds:  newDesc("shard_lock_wait_seconds_total", "Time spent waiting for the shard's lock.", "shard"),
 		maxWait:      newDesc("shard_lock_max_wait_seconds", "Longest single wait for the shard's lock since start.", "shard"),
 
-		expired: newDesc("expired_keys_total", "Keys removed because their TTL passed, on access or by the active expiry cycle."),
-		evicted: newDesc("evicted_keys_total", "Keys evicted to stay under maxmemory (always 0: eviction does not exist yet)."),
+		expired:   newDesc("expired_keys_total", "Keys removed because their TTL passed, on access or by the active expiry cycle."),
+		evicted:   newDesc("evicted_keys_total", "Keys evicted to stay under maxmemory."),
+		used:      newDesc("used_memory_bytes", "Memory that counts against maxmemory: chunks, index and ghost tables (INFO's used_memory)."),
+		maxmemory: newDesc("maxmemory_bytes", "The maxmemory limit, 0 if none."),
 	}
 	for i := range c.shardLabels {
 		c.shardLabels[i] = prometheus.MakeLabelPairs(c.keys, []string{strconv.Itoa(i)})
@@ -76,7 +79,7 @@ func newStoreCollector(st *store.Store) *storeCollector {
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.shards, c.keys, c.expiring, c.bytes, c.arena,
-		c.acquisitions, c.contended, c.waitSeconds, c.maxWait, c.expired, c.evicted} {
+		c.acquisitions, c.contended, c.waitSeconds, c.maxWait, c.expired, c.evicted, c.used, c.maxmemory} {
 		ch <- d
 	}
 }
@@ -112,7 +115,9 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.expiring, prometheus.GaugeValue, float64(expiring))
 	ch <- prometheus.MustNewConstMetric(c.arena, prometheus.GaugeValue, float64(arena))
 	ch <- prometheus.MustNewConstMetric(c.expired, prometheus.CounterValue, float64(expired))
-	ch <- prometheus.MustNewConstMetric(c.evicted, prometheus.CounterValue, 0)
+	ch <- prometheus.MustNewConstMetric(c.evicted, prometheus.CounterValue, float64(c.st.EvictedKeys()))
+	ch <- prometheus.MustNewConstMetric(c.used, prometheus.GaugeValue, float64(c.st.Used()))
+	ch <- prometheus.MustNewConstMetric(c.maxmemory, prometheus.GaugeValue, float64(c.st.MaxMemory()))
 }
 
 // shardSample is one per-shard sample. It is prometheus.MustNewConstMetric
