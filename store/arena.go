@@ -30,14 +30,28 @@ const (
 	smallShard = 1 << 20
 )
 
-// chunkSizeFor is the size of the next chunk of a shard whose arena is
-// arena bytes. An entry larger than a quarter of it gets a buffer of its
-// own, which bounds the space wasted at the end of a chunk.
-func chunkSizeFor(arena int64) int {
-	if arena < smallShard {
-		return smallChunkSize
+// minChunkSize is the smallest chunk, for shards whose share of
+// maxmemory is small.
+const minChunkSize = 1 << 10
+
+// chunkSize is the size of the shard's next chunk: full-size once the
+// shard holds a MiB, smaller before, so that the part-filled tail chunks
+// of many small shards waste less; and, under maxmemory, at most a 32nd of
+// the shard's share of it, so that eviction, which frees whole chunks
+// under S3-FIFO, is fine-grained and a shard's tails fit in its share. An
+// entry larger than a quarter of a chunk gets a buffer of its own, which
+// bounds the space wasted at the end of a chunk.
+func (s *shard) chunkSize() int {
+	size := chunkSize
+	if s.arena.Load() < smallShard {
+		size = smallChunkSize
 	}
-	return chunkSize
+	if m := s.lim.max.Load(); m > 0 {
+		for size > minChunkSize && int64(size)*32 > m/int64(s.lim.shards) {
+			size /= 2
+		}
+	}
+	return size
 }
 
 // loc is an entry's location, never 0: the chunk slot plus one in the high

@@ -75,6 +75,7 @@ type limits struct {
 	pol     atomic.Int32
 	samples atomic.Int32
 	used    atomic.Int64 // sum of the shards' mem
+	shards  int
 	next    atomic.Uint32
 	// crowded counts shards close to maxChunks chunk slots, which can
 	// only happen with few shards and hundreds of thousands of values

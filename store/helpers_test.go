@@ -266,7 +266,7 @@ func (s *shard) check(st *Store, si int) error {
 			return fmt.Errorf("free slot %d in use", f)
 		}
 	}
-	mem := arena + int64(cap(s.spare)) + x.bytes() + int64(len(s.ghost.tags))*2
+	mem := arena + x.bytes() + int64(len(s.ghost.tags))*2
 	switch {
 	case keys != s.keys.Load():
 		return fmt.Errorf("keys = %d, recount %d", s.keys.Load(), keys)

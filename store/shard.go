@@ -26,7 +26,10 @@ type shard struct {
 	queues  [2][]chunkRef // each log's chunks, oldest first; stale refs are skipped
 	logSize [2]int64      // bytes of chunk buffers in each log
 	nextSeq uint32
-	spare   []byte // one released chunk buffer kept for reuse (zero length)
+	// spare is one released chunk buffer kept for reuse, so that a shard
+	// that keeps releasing and opening chunks makes no garbage. Like an
+	// allocator's free lists in Redis's used_memory, it is not counted.
+	spare []byte
 	// sealed lists chunks that alloc sealed (stopped appending to) since
 	// the last settle, which checks whether they need compacting.
 	sealed []chunkRef
@@ -38,7 +41,7 @@ type shard struct {
 	ttlKeys   atomic.Int64
 	liveBytes atomic.Int64 // bytes of live entries, headers included
 	arena     atomic.Int64 // bytes of chunk buffers held
-	mem       atomic.Int64 // what counts against maxmemory: arena, spare, index, ghost
+	mem       atomic.Int64 // what counts against maxmemory: arena, index, ghost
 
 	expired atomic.Int64 // keys removed because their TTL passed
 	evicted atomic.Int64 // keys removed to stay under maxmemory
@@ -107,7 +110,7 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 			return makeLoc(uint32(t), uint32(off)), c.buf[off : off+n]
 		}
 	}
-	size := chunkSizeFor(s.arena.Load())
+	size := s.chunkSize()
 	if n > size/4 {
 		s.addMem(int64(n))
 		slot := s.open(make([]byte, n), log)
@@ -121,8 +124,8 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 		s.spare = nil
 	} else {
 		buf = make([]byte, size)
-		s.addMem(int64(size))
 	}
+	s.addMem(int64(size))
 	slot := s.open(buf[:n], log)
 	s.tails[log] = int32(slot)
 	return makeLoc(slot, 0), buf[:n]
@@ -241,10 +244,9 @@ func (s *shard) release(slot uint32) {
 	c := &s.chunks[slot]
 	s.arena.Add(-int64(cap(c.buf)))
 	s.logSize[c.log] -= int64(cap(c.buf))
-	if cap(c.buf) == chunkSizeFor(s.arena.Load()) && s.spare == nil {
-		s.spare = c.buf[:0] // still counted in mem
-	} else {
-		s.addMem(-int64(cap(c.buf)))
+	s.addMem(-int64(cap(c.buf)))
+	if cap(c.buf) == s.chunkSize() && s.spare == nil {
+		s.spare = c.buf[:0]
 	}
 	if int32(slot) == s.tails[c.log] {
 		s.tails[c.log] = -1

@@ -65,6 +65,7 @@ func New(o Options) (*Store, error) {
 		return nil, fmt.Errorf("unknown eviction policy %d", o.Policy)
 	}
 	s := &Store{shards: make([]*shard, o.Shards), mask: uint64(o.Shards - 1), hash: o.Hash, now: o.Now}
+	s.lim.shards = o.Shards
 	s.SetMaxMemory(o.MaxMemory)
 	s.SetPolicy(o.Policy)
 	s.SetSamples(o.Samples)
