@@ -113,7 +113,7 @@ func (b *bench) churn() *report.Result {
 			b.prog.Step("%s: failed", name)
 			why := "did not run: see the problems below"
 			if se, ok := err.(*startError); ok && se.rejected {
-				why = "refused its flags: " + se.reason
+				why = "exited at start: " + se.reason
 			}
 			notRun = append(notRun, [2]string{name, why})
 			continue

@@ -189,16 +189,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			res = b.churn()
 		}
 		problems := b.takeProblems()
-		if res == nil {
+		var lines []string
+		for _, p := range problems {
+			lines = append(lines, "PROBLEM: "+p)
+		}
+		if res == nil { // no server ran: nothing to save
+			fmt.Fprintf(stdout, "%s: no results\n%s\n\n", m, strings.Join(lines, "\n"))
 			failed = true
 			continue
 		}
 		for _, p := range problems {
 			res.Notes = append(res.Notes, "**Problem:** "+p)
-		}
-		var lines []string
-		for _, p := range problems {
-			lines = append(lines, "PROBLEM: "+p)
 		}
 		if err := res.PrintAndSave(stdout, cfg.out, lines...); err != nil {
 			return fail(1, err)

@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -116,8 +115,8 @@ func freePort() (int, error) {
 }
 
 // startError is a server that did not come up; rejected says it exited
-// at once, most likely refusing one of its flags (reason is the log line
-// that says so).
+// before answering PING, most often because it refused one of its flags
+// (reason is the log line that says why).
 type startError struct {
 	server   string
 	args     []string
@@ -128,14 +127,38 @@ type startError struct {
 
 func (e *startError) Error() string {
 	if e.rejected {
-		return fmt.Sprintf("%s refused to start with `%s`: %s", e.server, strings.Join(quoteArgs(e.args), " "), e.reason)
+		return fmt.Sprintf("%s exited at start, run as `%s`: %s", e.server, strings.Join(quoteArgs(e.args), " "), e.reason)
 	}
 	return fmt.Sprintf("%s did not start: %v", e.server, e.err)
 }
 
-// rejection finds the line of a server's log that says why it refused
-// its flags: Go's flag package (cachesrv) or Redis's config parser.
-var rejection = regexp.MustCompile(`(?m)^.*(flag provided but not defined|invalid value|invalid boolean|Bad directive|wrong number of arguments|FATAL CONFIG|must be one of|argument must be|Invalid argument|cachesrv: ).*$`)
+// rejectionReason picks out of a server's log why it refused to start:
+// Redis's config parser names the directive after ">>> " and the reason
+// on the next line; Go's flag package (cachesrv) writes one line before
+// the usage. Otherwise the first non-empty line.
+func rejectionReason(log string) string {
+	lines := strings.Split(strings.ReplaceAll(log, "\r", ""), "\n")
+	for i, l := range lines {
+		if d, ok := strings.CutPrefix(l, ">>> "); ok {
+			if i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
+				return d + ": " + strings.TrimSpace(lines[i+1])
+			}
+			return d
+		}
+	}
+	for _, l := range lines {
+		if strings.Contains(l, "flag provided but not defined") || strings.HasPrefix(l, "invalid value") ||
+			strings.HasPrefix(l, "invalid boolean") || strings.HasPrefix(l, "cachesrv: ") {
+			return strings.TrimSpace(l)
+		}
+	}
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "***") {
+			return l
+		}
+	}
+	return "no message"
+}
 
 // start starts a fresh process of the named server with the standard
 // flags, then -cachesrv-args or -redis-args, then extra; waits until it
@@ -181,10 +204,7 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 		case <-p.Exited():
 			log, _ := os.ReadFile(logPath)
 			se.rejected = true
-			se.reason = p.ExitState()
-			if m := rejection.Find(log); m != nil {
-				se.reason = strings.TrimSpace(string(m)) + " (" + p.ExitState() + ")"
-			}
+			se.reason = rejectionReason(string(log)) + " (" + p.ExitState() + ")"
 		default:
 		}
 		return nil, se
