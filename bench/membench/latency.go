@@ -419,7 +419,7 @@ func (b *bench) latencyResult(runs []*latencyRun) *report.Result {
 			cfg.loadConns, cfg.loadPipeline, cfg.valueSize, cfg.settle, report.SI(float64(cfg.rate)), cfg.warmup, cfg.duration,
 			time.Duration(float64(time.Second)/float64(cfg.rate)), cfg.conns, cfg.conns),
 		"GC (cachesrv only, from GODEBUG=gctrace=1): cycles and the longest single stop-the-world pause (the first or third figure of gctrace's " +
-			"\"ms clock\" triple: sweep termination, mark termination) while starting, loading and waiting (GC load), and during the measured GETs " +
+			"\"ms clock\" triple: sweep termination, mark termination) while starting, loading, waiting and warming up (GC load), and during the measured GETs " +
 			"(GC under GETs). Concurrent marking is not a pause but takes CPU and assists from the server's goroutines: it shows in the percentiles, not here.",
 		"server cores = the server's CPU (/proc/PID/stat) over the measured window; others cores = every other process on the machine except this " +
 			"generator: load from the rest of a shared machine is noise in these percentiles.",

@@ -175,7 +175,12 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 		args = []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--metrics-addr", "", "--log-level", "warn"}
 		args = append(args, strings.Fields(l.cfg.cachesrvArgs)...)
 		if l.cfg.gctrace {
-			env = []string{"GODEBUG=gctrace=1"}
+			// Keep any GODEBUG settings this process was given.
+			d := "gctrace=1"
+			if old := os.Getenv("GODEBUG"); old != "" {
+				d = old + "," + d
+			}
+			env = []string{"GODEBUG=" + d}
 		}
 	case redisName:
 		args = []string{"--bind", "127.0.0.1", "--port", fmt.Sprint(port), "--save", "", "--appendonly", "no"}
