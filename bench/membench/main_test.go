@@ -119,8 +119,10 @@ func TestBytes(t *testing.T) {
 				t.Errorf("%s: %s = %v", names[i], c, b)
 			}
 		}
-		if names[i] == cachesrvName && r[col("gc_cycles")] == "" {
-			t.Errorf("cachesrv: no GC figures: %v", r)
+		// Loading 20k keys grows cachesrv's heap past its first GC goals:
+		// no cycle means no gctrace lines were found.
+		if names[i] == cachesrvName && (r[col("gc_cycles")] == "" || num(t, r[col("gc_cycles")]) == 0) {
+			t.Errorf("cachesrv: no GC cycles seen: %v", r)
 		}
 	}
 	if !strings.Contains(out, "Memory for 20k keys (key:%d, 100 B values)") {
