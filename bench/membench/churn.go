@@ -62,8 +62,6 @@ type churnRun struct {
 	status     string // "" when it ran as asked
 }
 
-func (r *churnRun) name() string { return r.server }
-
 func (r *churnRun) maxRSS() int64 {
 	m := r.base
 	for _, s := range r.samples {

@@ -42,8 +42,6 @@ type latencyRun struct {
 	st                  *steadyResult
 }
 
-func (r *latencyRun) name() string { return r.server }
-
 // steadyResult is what the paced GET load saw over its measured window.
 type steadyResult struct {
 	done, errors, misses, late int64
