@@ -49,6 +49,13 @@ type Process struct {
 // Start runs bin with args, its stdout and stderr going to logPath. name
 // and addr are for messages only.
 func Start(name, addr, bin string, args []string, logPath string) (*Process, error) {
+	return StartEnv(name, addr, bin, args, nil, logPath)
+}
+
+// StartEnv is Start with extra environment variables ("GODEBUG=gctrace=1")
+// added to this process's environment; a later entry wins over an earlier
+// one, so env overrides what this process has.
+func StartEnv(name, addr, bin string, args, env []string, logPath string) (*Process, error) {
 	logf, err := os.Create(logPath)
 	if err != nil {
 		return nil, err
@@ -56,6 +63,9 @@ func Start(name, addr, bin string, args []string, logPath string) (*Process, err
 	defer logf.Close()
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
