@@ -3,23 +3,26 @@ package store
 import (
 	"math/rand/v2"
 	"sync/atomic"
-	"unsafe"
 )
 
-// An entry's meta word records how it has been used, for eviction:
+// An entry's meta field (16 bits, the top of its first word) records how
+// it has been used, for eviction, under the current policy:
 //
-//	bits 0-23   Redis's 24-bit lru field: for the LRU policies the access
-//	            time in seconds (mod 2^24); for the LFU policies a
-//	            logarithmic access counter (bits 0-7) and the minute it was
-//	            last decremented (bits 8-23)
-//	bits 24-25  S3-FIFO's access count since the entry last moved, 0-3
+//	LRU policies   the access time in seconds, mod 2^16 (Redis keeps 24
+//	               bits; idle times over 18 hours are read modulo that)
+//	LFU policies   a logarithmic access counter (bits 0-7) and the minute
+//	               it was last decremented, mod 256 (bits 8-15)
+//	S3-FIFO        the access count since the entry last moved, 0-3
 //
-// Readers hold only the shard's read lock, so they update it atomically,
-// and only when it changes: a key read a thousand times a second costs a
-// load, not a store, once its count saturates.
+// After a change of policy, entries written before it are read under the
+// new one until they are next used, which makes the first evictions
+// somewhat arbitrary. Readers hold only the shard's read lock, so they
+// update the field atomically, and only when it changes: a key read a
+// thousand times a second costs a load, not a store, once its count
+// saturates.
 const (
-	lruMask   = 1<<24 - 1
-	freqShift = 24
+	lruMask   = 0xffff
+	freqShift = 0
 	freqMax   = 3
 
 	lfuInitVal     = 5  // Redis's LFU_INIT_VAL: new keys are not evicted at once
@@ -27,27 +30,39 @@ const (
 	lfuDecayMinute = 1  // Redis's default lfu-decay-time, minutes
 )
 
-func (e entry) metaPtr() *uint32 { return (*uint32)(unsafe.Pointer(&e[20])) }
+// meta reads the meta field.
+func (e entry) meta() uint32 { return uint32(atomic.LoadUint64(e.word0()) >> 48) }
 
-// meta reads the meta word; callers that may race with readers updating it
-// hold the write lock, which excludes them.
-func (e entry) meta() uint32 { return atomic.LoadUint32(e.metaPtr()) }
+// setMeta sets the meta field, for a caller holding the write lock.
+func (e entry) setMeta(m uint32) {
+	w := atomic.LoadUint64(e.word0())
+	atomic.StoreUint64(e.word0(), w&expireMask|uint64(m&0xffff)<<48)
+}
 
-func (e entry) setMeta(m uint32) { atomic.StoreUint32(e.metaPtr(), m) }
+// casMeta sets the meta field from old to m unless it changed meanwhile,
+// for a reader holding the read lock.
+func (e entry) casMeta(old, m uint32) {
+	w := atomic.LoadUint64(e.word0())
+	if uint32(w>>48) == old {
+		atomic.CompareAndSwapUint64(e.word0(), w, w&expireMask|uint64(m&0xffff)<<48)
+	}
+}
 
 func (e entry) freq() uint32 { return e.meta() >> freqShift & freqMax }
 
 func lruClock(now int64) uint32 { return uint32(now/1000) & lruMask }
 
-func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xffff }
+func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xff }
 
 // newMeta is the meta word of an entry written now.
-func (s *shard) newMeta(now int64) uint32 {
+func (s *shard) newMeta(now int64) uint16 {
 	switch s.lim.policy() {
 	case AllKeysLFU, VolatileLFU:
-		return lfuMinutes(now)<<8 | lfuInitVal
+		return uint16(lfuMinutes(now)<<8 | lfuInitVal)
+	case AllKeysS3FIFO:
+		return 0
 	default:
-		return lruClock(now)
+		return uint16(lruClock(now))
 	}
 }
 
@@ -58,18 +73,18 @@ func (s *shard) accessed(e entry, now int64) {
 	case AllKeysS3FIFO:
 		m := e.meta()
 		if m>>freqShift&freqMax < freqMax {
-			atomic.CompareAndSwapUint32(e.metaPtr(), m, m+1<<freqShift)
+			e.casMeta(m, m+1<<freqShift)
 		}
 	case AllKeysLRU, VolatileLRU:
 		m := e.meta()
-		if c := lruClock(now); m&lruMask != c {
-			atomic.CompareAndSwapUint32(e.metaPtr(), m, m&^lruMask|c)
+		if c := lruClock(now); m != c {
+			e.casMeta(m, c)
 		}
 	case AllKeysLFU, VolatileLFU:
 		m := e.meta()
 		c := lfuIncr(lfuDecayed(m, now))
-		if n := m&^lruMask | lfuMinutes(now)<<8 | c; n != m {
-			atomic.CompareAndSwapUint32(e.metaPtr(), m, n)
+		if n := lfuMinutes(now)<<8 | c; n != m {
+			e.casMeta(m, n)
 		}
 	}
 }
@@ -79,8 +94,8 @@ func (s *shard) accessed(e entry, now int64) {
 // LFUDecrAndReturn).
 func lfuDecayed(m uint32, now int64) uint32 {
 	counter := m & 0xff
-	last := m >> 8 & 0xffff
-	elapsed := (lfuMinutes(now) - last) & 0xffff
+	last := m >> 8 & 0xff
+	elapsed := (lfuMinutes(now) - last) & 0xff
 	if periods := elapsed / lfuDecayMinute; periods > 0 {
 		if periods >= counter {
 			return 0

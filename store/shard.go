@@ -279,10 +279,9 @@ func (s *shard) oldest(log uint8) (uint32, bool) {
 
 // insert writes a new entry for key, which must not have one.
 func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt, now int64) entry {
-	valCap = capFor(len(key), valCap)
-	n := headerSize + len(key) + valCap
+	n := align8(entrySize(len(key), valCap))
 	l, b := s.alloc(n, s.insertLog(h))
-	writeEntry(b, key, val, uint32(valCap), expireAt, s.newMeta(now))
+	writeEntry(b, key, val, expireAt, s.newMeta(now))
 	s.point(key, h, l)
 	s.keys.Add(1)
 	s.liveBytes.Add(int64(n))
@@ -295,9 +294,8 @@ func (s *shard) insert(key []byte, h uint64, val []byte, valCap int, expireAt, n
 // relocate writes a new copy of key's entry e (at l) with value val in
 // valCap bytes of space, in the same log, and kills the old copy.
 func (s *shard) relocate(key []byte, h uint64, l loc, e entry, val []byte, valCap int, expireAt int64) entry {
-	valCap = capFor(len(key), valCap)
-	nl, b := s.alloc(headerSize+len(key)+valCap, s.chunks[l.slot()].log)
-	writeEntry(b, key, val, uint32(valCap), expireAt, e.meta())
+	nl, b := s.alloc(align8(entrySize(len(key), valCap)), s.chunks[l.slot()].log)
+	writeEntry(b, key, val, expireAt, uint16(e.meta()))
 	s.liveBytes.Add(int64(len(b)))
 	// Point at the new copy before killing the old one: killing may
 	// compact, and compaction must see a consistent index.

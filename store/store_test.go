@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -604,4 +605,28 @@ func TestMemoryUsage(t *testing.T) {
 			t.Fatal("MemoryUsage of an expired key")
 		}
 	})
+}
+
+// Keys of 64 KiB and more keep their length outside the 16-bit field; far
+// expiry times are kept as the latest the header holds.
+func TestLongKeysAndFarExpiry(t *testing.T) {
+	s, c := newTestStore(t, Options{Shards: 2})
+	model := map[string]string{}
+	for _, n := range []int{longKey - 1, longKey, longKey + 1, 200 << 10} {
+		k := strings.Repeat("k", n-1) + "!"
+		set(s, k, "v", 0)
+		appendTo(s, k, strings.Repeat("a", 100))
+		model[k] = "v" + strings.Repeat("a", 100)
+		mustGet(t, s, k, model[k])
+	}
+	checkModel(t, s, model)
+	set(s, "far", "v", 1<<60)
+	if _, at, ok := lookup(s, "far"); !ok || at != math.MaxInt64 {
+		t.Fatalf("far expiry = %d %v, want the largest", at, ok)
+	}
+	setExpire(s, "far", c.now()+1000)
+	if _, at, _ := lookup(s, "far"); at != c.now()+1000 {
+		t.Fatalf("expiry = %d", at)
+	}
+	checkInvariants(t, s)
 }
