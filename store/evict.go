@@ -319,7 +319,6 @@ func (s *shard) victim(p Policy, now int64, samples int) (loc, bool) {
 	if s.idx.used == 0 {
 		return 0, false
 	}
-	m := len(slots) - 1
 	var best loc
 	var bestScore int64
 	found := 0
@@ -334,7 +333,7 @@ func (s *shard) victim(p Policy, now int64, samples int) (loc, bool) {
 		case tries < samples*8:
 			i = rand.IntN(len(slots))
 			for slots[i] == 0 {
-				i = (i + 1) & m
+				i = s.idx.next(i)
 			}
 		case !p.volatile() || found > 0 || tries-samples*8 > len(slots):
 			return best, found > 0
@@ -342,7 +341,7 @@ func (s *shard) victim(p Policy, now int64, samples int) (loc, bool) {
 			if walk < 0 {
 				walk = rand.IntN(len(slots))
 			}
-			walk = (walk + 1) & m
+			walk = s.idx.next(walk)
 			if i = walk; slots[i] == 0 {
 				continue
 			}

@@ -166,7 +166,6 @@ func (s *shard) check(st *Store, si int) error {
 	var keys, ttl, live int64
 	x := &s.idx
 	used := 0
-	m := len(x.slots) - 1
 	for i, v := range x.slots {
 		if v == 0 {
 			continue
@@ -188,7 +187,7 @@ func (s *shard) check(st *Store, si int) error {
 		}
 		// No empty slot between the key's home and where it lies, or
 		// lookups would miss it.
-		for j := x.home(fingerprint(h)); j != i; j = (j + 1) & m {
+		for j := x.home(fingerprint(h)); j != i; j = x.next(j) {
 			if x.slots[j] == 0 {
 				return fmt.Errorf("key %q at slot %d, home %d, empty slot %d between", key, i, x.home(fingerprint(h)), j)
 			}

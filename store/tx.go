@@ -238,7 +238,7 @@ func (s *shard) randomKey(now int64) ([]byte, bool) {
 	}
 	start := rand.IntN(n)
 	for i := range n {
-		if v := s.idx.slots[(start+i)&(n-1)]; v != 0 {
+		if v := s.idx.slots[(start+i)%n]; v != 0 {
 			if e := s.entryAt(loc(v)); !e.expired(now) {
 				return bytes.Clone(e.key()), true
 			}
