@@ -180,7 +180,11 @@ func (c *client) dispatch(args [][]byte) {
 		}
 	}
 	if c.srv.store.OverLimit() && c.oomRejects(cmd) {
-		if err := c.srv.store.Admit(); err != nil {
+		shard := -1
+		if cmd.firstKey > 0 && cmd.firstKey == cmd.lastKey && len(args) > cmd.firstKey {
+			shard = c.srv.store.ShardOf(args[cmd.firstKey])
+		}
+		if err := c.srv.store.Admit(shard); err != nil {
 			cmd.stats.rejected.Add(1)
 			if cmd.name == "exec" {
 				c.endMulti()

@@ -133,7 +133,11 @@ func (s *Store) OverLimit() bool {
 // volatile policy with no keys that have a TTL). As in Redis, a write that
 // is admitted may then take the store somewhat over the limit; the next
 // one brings it back.
-func (s *Store) Admit() error {
+//
+// shard is the shard the command writes to, or -1 if it is not one: that
+// shard evicts first, so that each shard's policy sees its own writes and
+// the chunk an eviction frees is the one the write reuses.
+func (s *Store) Admit(shard int) error {
 	if s.lim.crowded.Load() > 0 {
 		return ErrOOM
 	}
@@ -145,11 +149,14 @@ func (s *Store) Admit() error {
 	if p == NoEviction {
 		return ErrOOM
 	}
-	// Shards take turns, so that eviction spreads over them as writes do
-	// and concurrent writers evict from different shards in parallel.
+	// After the writer's shard, shards take turns, so that concurrent
+	// writers evict from different shards in parallel.
 	n := len(s.shards)
-	for fruitless := 0; s.lim.used.Load() > m; {
-		sh := s.shards[int(s.lim.next.Add(1))&(n-1)]
+	for fruitless := 0; s.lim.used.Load() > m; shard = -1 {
+		if shard < 0 {
+			shard = int(s.lim.next.Add(1)) & (n - 1)
+		}
+		sh := s.shards[shard]
 		sh.lock(true)
 		ok := sh.evict(p, s.now(), int(s.lim.samples.Load()))
 		sh.settle()

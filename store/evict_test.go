@@ -10,7 +10,7 @@ import (
 
 // admitSet is a write as the server makes it: Admit, then Set.
 func admitSet(s *Store, key, val string, expireAt int64) error {
-	if err := s.Admit(); err != nil {
+	if err := s.Admit(-1); err != nil {
 		return err
 	}
 	set(s, key, val, expireAt)
@@ -88,7 +88,7 @@ func TestNoEvictionRefusesWrites(t *testing.T) {
 	for j := range i / 2 {
 		del(s, fmt.Sprint("k", j))
 	}
-	if err := s.Admit(); err != nil {
+	if err := s.Admit(-1); err != nil {
 		t.Fatalf("Admit after deleting half: %v", err)
 	}
 	// Raising the limit at run time does too.
@@ -239,7 +239,7 @@ func TestPolicyChangeAtRunTime(t *testing.T) {
 	}
 	s.SetMaxMemory(s.Used() / 2)
 	s.SetPolicy(AllKeysLRU)
-	if err := s.Admit(); err != nil {
+	if err := s.Admit(-1); err != nil {
 		t.Fatal(err)
 	}
 	if s.Used() > s.MaxMemory() {
@@ -248,7 +248,7 @@ func TestPolicyChangeAtRunTime(t *testing.T) {
 	checkInvariants(t, s)
 	s.SetPolicy(AllKeysS3FIFO)
 	s.SetMaxMemory(s.Used() / 2)
-	if err := s.Admit(); err != nil {
+	if err := s.Admit(-1); err != nil {
 		t.Fatal(err)
 	}
 	if s.Used() > s.MaxMemory() {
