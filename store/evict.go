@@ -81,6 +81,8 @@ type limits struct {
 	// only happen with few shards and hundreds of thousands of values
 	// over 4 KiB in each; writes are refused while any is.
 	crowded atomic.Int32
+
+	pool chunkPool
 }
 
 func (l *limits) policy() Policy { return Policy(l.pol.Load()) }

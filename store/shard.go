@@ -26,10 +26,6 @@ type shard struct {
 	queues  [2][]chunkRef // each log's chunks, oldest first; stale refs are skipped
 	logSize [2]int64      // bytes of chunk buffers in each log
 	nextSeq uint32
-	// spare is one released chunk buffer kept for reuse, so that a shard
-	// that keeps releasing and opening chunks makes no garbage. Like an
-	// allocator's free lists in Redis's used_memory, it is not counted.
-	spare []byte
 	// sealed lists chunks that alloc sealed (stopped appending to) since
 	// the last settle, which checks whether they need compacting.
 	sealed []chunkRef
@@ -119,12 +115,7 @@ func (s *shard) alloc(n int, log uint8) (loc, []byte) {
 	if t >= 0 {
 		s.seal(log)
 	}
-	buf := s.spare
-	if cap(buf) == size {
-		s.spare = nil
-	} else {
-		buf = make([]byte, size)
-	}
+	buf := s.lim.pool.get(size)
 	s.addMem(int64(size))
 	slot := s.open(buf[:n], log)
 	s.tails[log] = int32(slot)
@@ -245,9 +236,7 @@ func (s *shard) release(slot uint32) {
 	s.arena.Add(-int64(cap(c.buf)))
 	s.logSize[c.log] -= int64(cap(c.buf))
 	s.addMem(-int64(cap(c.buf)))
-	if cap(c.buf) == s.chunkSize() && s.spare == nil {
-		s.spare = c.buf[:0]
-	}
+	s.lim.pool.put(c.buf, s.lim.used.Load())
 	if int32(slot) == s.tails[c.log] {
 		s.tails[c.log] = -1
 	}
@@ -398,7 +387,7 @@ func (s *shard) flush() {
 	}
 	s.idx = index{}
 	s.ghost = ghost{}
-	s.chunks, s.free, s.spare, s.sealed = nil, nil, nil, s.sealed[:0]
+	s.chunks, s.free, s.sealed = nil, nil, s.sealed[:0]
 	s.tails = [2]int32{-1, -1}
 	s.queues = [2][]chunkRef{}
 	s.logSize = [2]int64{}

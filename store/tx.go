@@ -214,6 +214,7 @@ func (t Tx) Flush() {
 	for _, sh := range t.s.shards {
 		sh.flush()
 	}
+	t.s.lim.pool.drop()
 }
 
 func (t Tx) lockShard(i int, write bool) {

@@ -219,11 +219,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 // runtime limit makes the collector return garbage (chunks released by
 // compaction or eviction, old index tables) before the heap grows far
 // beyond that, where GOGC alone would let it reach twice the live heap.
-// The tenth and the 64 MiB are room for connection buffers and the
-// runtime, and keep the collector from running back to back.
+// The twentieth and the 16 MiB are room for pooled chunks (at most a 64th
+// of maxmemory and 1 MiB), connection buffers and the runtime. With more
+// (a tenth and 64 MiB), bench/membench's churn run held 1.20x maxmemory of
+// RSS: the runtime keeps freed spans up to its limit. A live heap above
+// the limit (thousands of clients with big buffers) makes the collector
+// run often, at no more than half the CPU; set GOMEMLIMIT to override.
 func goMemoryLimit(max int64) int64 {
 	if max <= 0 {
 		return math.MaxInt64
 	}
-	return max + max/10 + 64<<20
+	return max + max/20 + 16<<20
 }
