@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 // admitSet is a write as the server makes it: Admit, then Set.
@@ -255,4 +257,68 @@ func TestPolicyChangeAtRunTime(t *testing.T) {
 		t.Fatalf("Used %d over the new limit %d", s.Used(), s.MaxMemory())
 	}
 	checkInvariants(t, s)
+}
+
+// TestChurnStaysBounded runs a write load with random sizes and TTLs,
+// deletes and overwrites against a full store, as long as it takes to
+// turn the keyspace over several times: used memory stays at the limit,
+// the heap does not grow once the store is full (nothing leaks: chunk
+// slots, FIFO queues, index and ghost tables are reused), and the
+// accounting stays exact.
+func TestChurnStaysBounded(t *testing.T) {
+	const limit = 8 << 20
+	for _, p := range []Policy{AllKeysS3FIFO, AllKeysLRU, VolatileTTL} {
+		t.Run(p.String(), func(t *testing.T) {
+			s, c := newTestStore(t, Options{Shards: 8, MaxMemory: limit, Policy: p})
+			r := rand.New(rand.NewPCG(7, uint64(p)))
+			churn := func(ops int) {
+				for i := range ops {
+					c.advance(1)
+					k := fmt.Sprint("key:", r.IntN(200000))
+					switch x := r.IntN(20); {
+					case x == 0:
+						del(s, k)
+					case x == 1:
+						appendTo(s, k, randValue(r, r.IntN(300)))
+					default:
+						var at int64
+						if r.IntN(2) == 0 || p == VolatileTTL {
+							at = c.now() + 1 + r.Int64N(20000)
+						}
+						if err := admitSet(s, k, randValue(r, 10+r.IntN(2000)), at); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if i%2000 == 0 {
+						s.ExpireCycle(0, time.Millisecond)
+						if used := s.Used(); used > limit+128<<10 {
+							t.Fatalf("used %d over the limit %d", used, limit)
+						}
+					}
+				}
+			}
+			heap := func() uint64 {
+				var m runtime.MemStats
+				runtime.GC()
+				runtime.ReadMemStats(&m)
+				return m.HeapAlloc
+			}
+			fill, turn := 60000, 200000
+			if raceEnabled {
+				fill, turn = 30000, 60000
+			}
+			churn(fill) // fills the store and turns it over
+			full := heap()
+			churn(turn)
+			after := heap()
+			if after > full+2<<20 {
+				t.Fatalf("heap grew from %d to %d bytes under churn at a fixed limit", full, after)
+			}
+			t.Logf("%s: heap %d -> %d bytes, %d keys, %d evicted, %d expired", p, full, after, s.DBSize(), s.EvictedKeys(), s.ExpiredKeys())
+			if s.EvictedKeys() == 0 || s.ExpiredKeys() == 0 {
+				t.Fatal("the churn neither evicted nor expired: the test is too weak")
+			}
+			checkInvariants(t, s)
+		})
+	}
 }
