@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -155,5 +156,48 @@ func TestMaxMemoryConfigErrors(t *testing.T) {
 	}
 	if ts.store.Policy().String() != "volatile-ttl" {
 		t.Fatalf("the store's policy is %v", ts.store.Policy())
+	}
+}
+
+// volatile-lru over the wire: keys without a TTL are never evicted, and
+// once only they are left, writes get the OOM error. FLUSHALL gives all
+// the memory back.
+func TestMaxMemoryVolatile(t *testing.T) {
+	ts := startServer(t, func(c *Config) {
+		if err := FindSetting("maxmemory").Set(c, "1mb"); err != nil {
+			t.Fatal(err)
+		}
+		if err := FindSetting("maxmemory-policy").Set(c, "volatile-lru"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	c := ts.client(t)
+	ctx := context.Background()
+	val := strings.Repeat("v", 100)
+	var err error
+	i := 0
+	for ; i < 100000 && err == nil; i++ {
+		if i%2 == 0 {
+			err = c.Set(ctx, fmt.Sprint("ttl:", i), val, time.Hour).Err()
+		} else {
+			err = c.Set(ctx, fmt.Sprint("keep:", i), val, 0).Err()
+		}
+	}
+	if err == nil || err.Error() != oomMsg {
+		t.Fatalf("after %d writes: %v", i, err)
+	}
+	for j := 1; j < i-1; j += 2 {
+		if c.Exists(ctx, fmt.Sprint("keep:", j)).Val() != 1 {
+			t.Fatalf("volatile-lru evicted keep:%d, which has no TTL", j)
+		}
+	}
+	if infoInt(t, c, "stats", "evicted_keys") == 0 {
+		t.Fatal("nothing was evicted")
+	}
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if used := infoInt(t, c, "memory", "used_memory"); used != 0 {
+		t.Fatalf("used_memory after FLUSHALL = %d", used)
 	}
 }
