@@ -201,3 +201,31 @@ func TestMaxMemoryVolatile(t *testing.T) {
 		t.Fatalf("used_memory after FLUSHALL = %d", used)
 	}
 }
+
+// Lowering maxmemory evicts at once, without waiting for a write.
+func TestMaxMemoryLoweredEvictsAtOnce(t *testing.T) {
+	ts := startServer(t)
+	c := ts.client(t)
+	ctx := context.Background()
+	p := c.Pipeline()
+	for i := range 20000 {
+		p.Set(ctx, fmt.Sprint("key:", i), strings.Repeat("v", 100), 0)
+	}
+	if _, err := p.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	before := infoInt(t, c, "memory", "used_memory")
+	if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(before/2, 10)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for infoInt(t, c, "memory", "used_memory") > before/2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("used_memory still %d, 5 s after maxmemory went to %d", infoInt(t, c, "memory", "used_memory"), before/2)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if infoInt(t, c, "stats", "evicted_keys") == 0 {
+		t.Fatal("nothing evicted")
+	}
+}

@@ -61,7 +61,13 @@ type serverStats struct {
 
 // NewServer returns a server over st configured by cfg.
 func NewServer(cfg *Config, st *store.Store, log *slog.Logger) *Server {
-	cfg.OnMemoryChange(func(c *Config) { c.ApplyMemory(st) })
+	cfg.OnMemoryChange(func(c *Config) {
+		c.ApplyMemory(st)
+		// A lowered limit is enforced at once, as in Redis, not at the next
+		// write. In the background: CONFIG SET may run inside an EXEC that
+		// holds shard locks Admit needs.
+		go st.Admit(-1) // under noeviction it just stays over
+	})
 	return &Server{
 		cfg:         cfg,
 		store:       st,
