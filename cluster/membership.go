@@ -69,9 +69,17 @@ type Config struct {
 
 	// AdvertiseAddr is the host:port of this node's RESP endpoint as clients
 	// and peers must dial it. It is published in the gossip metadata and is
-	// what MOVED replies and CLUSTER SLOTS name, so it must not be a
-	// wildcard address.
+	// what MOVED replies and CLUSTER SLOTS name (unless AnnounceAddr is
+	// set), so it must not be a wildcard address.
 	AdvertiseAddr string
+
+	// AnnounceAddr, when set, is the host:port cluster-aware clients are
+	// told to dial for this node (CLUSTER SLOTS, SHARDS, NODES and MOVED),
+	// while forwarding peers keep dialling AdvertiseAddr: the two differ
+	// when clients reach the node through NAT or a published container
+	// port and peers through a private network. Redis calls this
+	// cluster-announce-ip and cluster-announce-port. Empty: AdvertiseAddr.
+	AnnounceAddr string
 
 	// Join lists seeds, host:port (port DefaultGossipPort when omitted). A
 	// DNS name is resolved and every address it yields is tried, so one
@@ -134,6 +142,7 @@ func (s State) String() string {
 type Member struct {
 	ID         string
 	RESPAddr   string // host:port of its RESP endpoint, from its metadata
+	ClientAddr string // host:port clients are told to dial: its AnnounceAddr, or RESPAddr
 	GossipAddr string // ip:port of its gossip endpoint
 	State      State
 	VNodes     int           // virtual nodes it places on the ring
@@ -220,14 +229,14 @@ func Start(cfg Config) (*Cluster, error) {
 		cfg:     cfg,
 		id:      cfg.NodeID,
 		log:     cfg.Logger.With("component", "cluster", "node", cfg.NodeID),
-		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, VNodes: cfg.VNodes}.encode(),
+		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, Client: cfg.AnnounceAddr, VNodes: cfg.VNodes}.encode(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		badMeta: make(map[string]string),
 		members: make(map[string]*peer),
 	}
 	if len(c.meta) > memberlist.MetaMaxSize {
-		return nil, fmt.Errorf("cluster: advertise address %q too long for gossip metadata", cfg.AdvertiseAddr)
+		return nil, fmt.Errorf("cluster: advertise address %q and announce address %q too long for gossip metadata", cfg.AdvertiseAddr, cfg.AnnounceAddr)
 	}
 
 	mlc, err := c.memberlistConfig()
@@ -264,21 +273,34 @@ func (cfg *Config) check() error {
 			return fmt.Errorf("cluster: node id %q: want at most 128 bytes, no spaces or control characters", id)
 		}
 	}
-	host, port, err := net.SplitHostPort(cfg.AdvertiseAddr)
-	if err != nil {
-		return fmt.Errorf("cluster: advertise address %q: want host:port of the RESP port: %v", cfg.AdvertiseAddr, err)
+	if err := checkRESPAddr("advertise", cfg.AdvertiseAddr); err != nil {
+		return err
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return fmt.Errorf("cluster: advertise address %q: bad port", cfg.AdvertiseAddr)
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		return fmt.Errorf("cluster: advertise address %q: clients cannot dial a wildcard address; give this node's reachable address", cfg.AdvertiseAddr)
+	if cfg.AnnounceAddr != "" {
+		if err := checkRESPAddr("announce", cfg.AnnounceAddr); err != nil {
+			return err
+		}
 	}
 	if cfg.VNodes < 0 || cfg.VNodes > maxVNodes {
 		return fmt.Errorf("cluster: vnodes %d: want 1…%d (0 = default %d)", cfg.VNodes, maxVNodes, DefaultVNodes)
 	}
 	if cfg.BindPort < 0 || cfg.BindPort > 65535 {
 		return fmt.Errorf("cluster: gossip port %d out of range", cfg.BindPort)
+	}
+	return nil
+}
+
+// checkRESPAddr checks that addr is a host:port others can dial.
+func checkRESPAddr(what, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("cluster: %s address %q: want host:port of the RESP port: %v", what, addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("cluster: %s address %q: bad port", what, addr)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("cluster: %s address %q: clients cannot dial a wildcard address; give this node's reachable address", what, addr)
 	}
 	return nil
 }
@@ -477,11 +499,11 @@ func (c *Cluster) rebuild() {
 			}
 			continue
 		}
-		specs = append(specs, nodeSpec{id: n.id, vnodes: m.VNodes, addr: m.RESP})
+		specs = append(specs, nodeSpec{id: n.id, vnodes: m.VNodes, addr: m.RESP, clientAddr: m.Client})
 	}
 	next := buildTable(specs, c.id)
 	prev := c.table.Load()
-	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) {
+	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) && slices.Equal(prev.clientAddrs, next.clientAddrs) {
 		return
 	}
 	c.table.Store(next)
@@ -545,6 +567,7 @@ func (c *Cluster) Self() Member {
 	return Member{
 		ID:         c.id,
 		RESPAddr:   c.cfg.AdvertiseAddr,
+		ClientAddr: cmp.Or(c.cfg.AnnounceAddr, c.cfg.AdvertiseAddr),
 		GossipAddr: c.selfAddr,
 		State:      StateAlive,
 		VNodes:     c.cfg.VNodes,
@@ -562,7 +585,7 @@ func (c *Cluster) Members() []Member {
 	for id, p := range c.members {
 		m := Member{ID: id, GossipAddr: p.gossip, RTT: p.rtt}
 		if md, err := decodeMeta(p.meta); err == nil {
-			m.RESPAddr, m.VNodes = md.RESP, md.VNodes
+			m.RESPAddr, m.ClientAddr, m.VNodes = md.RESP, cmp.Or(md.Client, md.RESP), md.VNodes
 		}
 		if id != c.id {
 			m.State = p.state(now, suspectAfter)

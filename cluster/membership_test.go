@@ -261,6 +261,35 @@ func TestEncryptedGossip(t *testing.T) {
 	waitConverged(t, []*Cluster{a, b})
 }
 
+// TestAnnounceAddr: a node that announces a client address publishes it
+// beside its RESP address; tables give clients the announced one and
+// peers the advertised one, and a node without one is unchanged.
+func TestAnnounceAddr(t *testing.T) {
+	announce := func(addr string) func(*Config) {
+		return func(cfg *Config) { cfg.AnnounceAddr = addr }
+	}
+	a := startNode(t, "node-a", announce("127.0.0.1:7001"))
+	b := startNode(t, "node-b", announce("client.example:7002"), joining(a))
+	c := startNode(t, "node-c", joining(a))
+	waitConverged(t, []*Cluster{a, b, c})
+	want := map[string]string{"node-a": "127.0.0.1:7001", "node-b": "client.example:7002", "node-c": c.Self().RESPAddr}
+	for _, n := range []*Cluster{a, b, c} {
+		if got := n.Self().ClientAddr; got != want[n.ID()] {
+			t.Errorf("%s: Self().ClientAddr = %q, want %q", n.ID(), got, want[n.ID()])
+		}
+		table := n.Table()
+		for _, m := range n.Members() {
+			i := table.Index(m.ID)
+			if m.ClientAddr != want[m.ID] || table.ClientAddr(i) != want[m.ID] {
+				t.Errorf("%s sees %s announce %q (table %q), want %q", n.ID(), m.ID, m.ClientAddr, table.ClientAddr(i), want[m.ID])
+			}
+			if table.Addr(i) != m.RESPAddr || !strings.HasPrefix(m.RESPAddr, "127.0.0.1:16") {
+				t.Errorf("%s: peers dial %s at %q, want its advertised %q", n.ID(), m.ID, table.Addr(i), m.RESPAddr)
+			}
+		}
+	}
+}
+
 // TestRejoinWhenSeedComesUp starts a node whose seed is not up yet: it runs
 // alone, then joins by itself once the seed starts, as the pods of a
 // StatefulSet do when they start together.
@@ -288,6 +317,8 @@ func TestStartRejectsBadConfig(t *testing.T) {
 		{AdvertiseAddr: "127.0.0.1:6379", VNodes: -1},
 		{AdvertiseAddr: "127.0.0.1:6379", BindPort: 70000},
 		{AdvertiseAddr: "127.0.0.1:6379", BindAddr: "127.0.0.1", GossipAdvertiseAddr: "not-an-ip"},
+		{AdvertiseAddr: "127.0.0.1:6379", AnnounceAddr: "0.0.0.0:7001"},
+		{AdvertiseAddr: "127.0.0.1:6379", AnnounceAddr: "127.0.0.1"},
 	} {
 		if c, err := Start(cfg); err == nil {
 			c.Shutdown()
@@ -351,6 +382,10 @@ func TestMeta(t *testing.T) {
 	got, err := decodeMeta(m.encode())
 	if err != nil || got != m {
 		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	m.Client = "127.0.0.1:7001"
+	if got, err := decodeMeta(m.encode()); err != nil || got != m {
+		t.Fatalf("round trip with a client address: %+v, %v", got, err)
 	}
 	// A newer node may add fields; an older one must still read it.
 	if got, err := decodeMeta([]byte(`{"v":2,"resp":"h:1","vn":8,"zone":"b"}`)); err != nil || got.RESP != "h:1" {
