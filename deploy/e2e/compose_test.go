@@ -131,11 +131,12 @@ func TestComposeCluster(t *testing.T) {
 			probeKeys = append(probeKeys, k)
 		}
 	}
-	writable := watchWritable(probes[0], probeKeys)
 	start = time.Now()
 	if _, err := docker("kill", ids[killed]); err != nil {
 		t.Fatal(err)
 	}
+	// Started once the node is dead, timed from the kill.
+	writable := watchWritable(probes[0], probeKeys, start)
 	two, took, err := waitAgreed(survivors, []string{"node1", "node3"}, start, convergeTimeout)
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +216,9 @@ func TestComposeCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, ipAfter, _ := networkOf(t, ids[cut])
-	healed, took, err := waitAgreed(probes, nodes, start, convergeTimeout)
+	// The cut-off node, alone, retries its seeds with a backoff that
+	// doubles from 1 s to 30 s, so this can take up to about half a minute.
+	healed, took, err := waitAgreed(probes, nodes, start, convergeTimeout+30*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -385,9 +388,8 @@ type writableWatch struct {
 	done chan time.Duration
 }
 
-func watchWritable(c *redis.Client, keys []string) *writableWatch {
+func watchWritable(c *redis.Client, keys []string, start time.Time) *writableWatch {
 	w := &writableWatch{done: make(chan time.Duration, 1)}
-	start := time.Now()
 	go func() {
 		for time.Since(start) < convergeTimeout {
 			ok := true
