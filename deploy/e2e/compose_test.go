@@ -261,18 +261,19 @@ func TestComposeCluster(t *testing.T) {
 		if _, err := docker("start", ids[i]); err != nil {
 			t.Fatal(err)
 		}
-		waitHealthy(t, ids[i:i+1], restart)
 		v, took, err := waitAgreed(probes, nodes, restart, convergeTimeout)
 		if err != nil {
 			t.Fatal(err)
 		}
+		waitHealthy(t, ids[i:i+1], restart)
+		healthyAfter := time.Since(restart)
 		if v.owner != full.owner {
 			t.Errorf("after restarting %s the slot table differs from the first one", n)
 		}
 		peers := joinPeers(t, ids[i], restart)
 		report.add(fmt.Sprintf("5. restart %s: others agree on 2 members (graceful leave) / 3 agree after start", n), took,
-			fmt.Sprintf("left after %s (docker stop took %s); on start its --join name cachesrv:7946 reached %d peers %v",
-				ms(leftAfter), ms(stopped), len(peers), peers))
+			fmt.Sprintf("left after %s (docker stop took %s); healthy %s after start; its --join name cachesrv:7946 reached %d peers %v",
+				ms(leftAfter), ms(stopped), ms(healthyAfter), len(peers), peers))
 		if len(peers) < 2 {
 			t.Errorf("%s: the join name resolved to %d live peers, want 2 (Compose DNS should give every node)", n, len(peers))
 		}
