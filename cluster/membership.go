@@ -112,6 +112,11 @@ type Config struct {
 	// Logger receives membership changes at Info and memberlist's own log
 	// lines at their levels (its DEBUG output is chatty). Nil: slog.Default().
 	Logger *slog.Logger
+
+	// pushPullInterval, when set, replaces memberlist's interval between
+	// full state syncs; tests lengthen it so that only the mechanism under
+	// test can bring nodes together.
+	pushPullInterval time.Duration
 }
 
 // State is a member's liveness as this node sees it.
@@ -193,6 +198,13 @@ type Cluster struct {
 	ringChanges atomic.Uint64
 	slotsMoved  atomic.Uint64
 
+	// reclaims are members seen at a new gossip address while this node
+	// still held their ID at another one (a node restarted with the same
+	// ID and a new IP): see reclaimLoop.
+	reclaimMu   sync.Mutex
+	reclaims    map[string]*reclaim
+	reclaimKick chan struct{} // capacity 1
+
 	stopMu  sync.Mutex
 	stopped bool
 }
@@ -234,6 +246,9 @@ func Start(cfg Config) (*Cluster, error) {
 		done:    make(chan struct{}),
 		badMeta: make(map[string]string),
 		members: make(map[string]*peer),
+
+		reclaims:    make(map[string]*reclaim),
+		reclaimKick: make(chan struct{}, 1),
 	}
 	if len(c.meta) > memberlist.MetaMaxSize {
 		return nil, fmt.Errorf("cluster: advertise address %q and announce address %q too long for gossip metadata", cfg.AdvertiseAddr, cfg.AnnounceAddr)
@@ -255,8 +270,9 @@ func Start(cfg Config) (*Cluster, error) {
 	c.rebuild() // a table with just this node, so Table() is never nil
 	c.log.Info("cluster gossip started", "gossip", c.selfAddr, "resp", cfg.AdvertiseAddr, "vnodes", cfg.VNodes)
 
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.watch()
+	go c.reclaimLoop()
 	if len(cfg.Join) > 0 {
 		if _, err := c.Join(cfg.Join...); err != nil {
 			c.log.Warn("no seed answered; running alone and retrying", "seeds", cfg.Join, "err", err)
@@ -345,8 +361,10 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	// A node whose process died and came back under the same ID (a
 	// StatefulSet pod with --node-id) usually has a new IP. memberlist
 	// refuses a dead name at a new address until this much time has passed
-	// since it died; its default, 0, refuses forever.
-	mlc.DeadNodeReclaimTime = 5 * time.Second
+	// since it died; its default, 0, refuses forever. A couple of seconds
+	// lets gossip about the old process (retransmitted for about a second)
+	// die out first; reclaimLoop then brings the new one in.
+	mlc.DeadNodeReclaimTime = 2 * time.Second
 	if cfg.Fast {
 		mlc.ProbeInterval = 200 * time.Millisecond
 		mlc.ProbeTimeout = 100 * time.Millisecond
@@ -357,11 +375,15 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 		mlc.TCPTimeout = 2 * time.Second
 		mlc.DeadNodeReclaimTime = time.Second
 	}
+	if cfg.pushPullInterval > 0 {
+		mlc.PushPullInterval = cfg.pushPullInterval
+	}
 	mlc.Logger = log.New(&logWriter{log: c.cfg.Logger.With("component", "memberlist", "node", c.id)}, "", 0)
 	d := &delegate{c}
 	mlc.Delegate = d
 	mlc.Events = d
 	mlc.Ping = d
+	mlc.Conflict = d
 	return mlc, nil
 }
 
@@ -453,6 +475,74 @@ func (c *Cluster) rejoin() {
 			delay = min(2*delay, maxDelay)
 		}
 		t.Reset(delay)
+	}
+}
+
+// reclaim is a member ID seen at a new gossip address.
+type reclaim struct {
+	addr  string    // the new ip:port
+	seen  time.Time // first seen there
+	since time.Time // since when this node has had no member with the ID; zero while it has one
+}
+
+// reclaimLoop brings back a node that restarted under the same ID at a new
+// address (a rescheduled pod, a container given another IP). memberlist
+// refuses the newcomer while this node still holds the ID at the old
+// address, alive, or dead for less than DeadNodeReclaimTime, and reports a
+// conflict; unless told again it would only learn of the newcomer at the
+// next periodic state sync, up to 30 s later, and until then the two
+// sides would route that node's slots differently. So once failure
+// detection has dropped the old process and the reclaim time has passed,
+// this node contacts the newcomer itself: the sync that follows carries
+// the newcomer's own alive message, which memberlist then accepts.
+func (c *Cluster) reclaimLoop() {
+	defer c.wg.Done()
+	tick := time.Second
+	if c.cfg.Fast {
+		tick = 200 * time.Millisecond
+	}
+	reclaimAfter := 2 * time.Second // DeadNodeReclaimTime, plus a margin
+	if c.cfg.Fast {
+		reclaimAfter = time.Second
+	}
+	reclaimAfter += tick
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.reclaimKick:
+		case <-t.C:
+		}
+		now := time.Now()
+		var join []string
+		c.reclaimMu.Lock()
+		for id, r := range c.reclaims {
+			c.membersMu.Lock()
+			p := c.members[id]
+			c.membersMu.Unlock()
+			switch {
+			case p != nil && p.gossip == r.addr:
+				c.log.Info("member is back at a new address", "member", id, "gossip", r.addr, "after", now.Sub(r.seen).Round(time.Millisecond))
+				delete(c.reclaims, id)
+			case now.Sub(r.seen) > 2*time.Minute:
+				c.log.Warn("gave up on a member seen at a new address", "member", id, "gossip", r.addr)
+				delete(c.reclaims, id)
+			case p != nil:
+				r.since = time.Time{} // the old process is still a member: wait for failure detection
+			case r.since.IsZero():
+				r.since = now
+			case now.Sub(r.since) >= reclaimAfter:
+				join = append(join, r.addr)
+			}
+		}
+		c.reclaimMu.Unlock()
+		for _, addr := range join {
+			if _, err := c.Join(addr); err != nil {
+				c.log.Debug("contacting a member at its new address", "gossip", addr, "err", err)
+			}
+		}
 	}
 }
 
@@ -722,6 +812,25 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	delete(d.c.members, n.Name)
 	d.c.membersMu.Unlock()
 	d.signal()
+}
+
+// NotifyConflict: memberlist refused an alive message for member other
+// because it holds the same ID at another address (existing). Another
+// node claiming this node's own ID is left to memberlist, which logs it.
+func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	if other.Name == d.c.id {
+		return
+	}
+	addr := net.JoinHostPort(other.Addr.String(), strconv.Itoa(int(other.Port)))
+	d.c.reclaimMu.Lock()
+	if r := d.c.reclaims[other.Name]; r == nil || r.addr != addr {
+		d.c.reclaims[other.Name] = &reclaim{addr: addr, seen: time.Now()}
+	}
+	d.c.reclaimMu.Unlock()
+	select {
+	case d.c.reclaimKick <- struct{}{}:
+	default:
+	}
 }
 
 func (d *delegate) signal() {

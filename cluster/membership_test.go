@@ -290,6 +290,59 @@ func TestAnnounceAddr(t *testing.T) {
 	}
 }
 
+// TestRestartAtNewAddress: a node killed and started again under the same
+// ID at a new address (a rescheduled pod, a container given another IP)
+// is taken back by the others at its new address, whether it comes back
+// before or after they have declared the old process dead. Periodic state
+// syncs are pushed out of the test's time, so the conflict handling alone
+// must bring it back.
+func TestRestartAtNewAddress(t *testing.T) {
+	slowSync := func(cfg *Config) { cfg.pushPullInterval = 10 * time.Minute }
+	a := startNode(t, "node-a", slowSync)
+	b := startNode(t, "node-b", slowSync, joining(a))
+	c := startNode(t, "node-c", slowSync, joining(a))
+	waitConverged(t, []*Cluster{a, b, c})
+
+	// peersSee waits until a and b route node-c to want's addresses.
+	peersSee := func(want *Cluster) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for {
+			ok := true
+			for _, n := range []*Cluster{a, b} {
+				table := n.Table()
+				i := table.Index(want.ID())
+				var gossip string
+				for _, m := range n.Members() {
+					if m.ID == want.ID() {
+						gossip = m.GossipAddr
+					}
+				}
+				ok = ok && i >= 0 && table.Addr(i) == want.Self().RESPAddr && gossip == want.Self().GossipAddr
+			}
+			if ok {
+				waitConverged(t, []*Cluster{a, b, want})
+				return time.Since(start)
+			}
+			if time.Since(start) > convergeTimeout {
+				t.Fatalf("%s at its new address %s is not taken back: a sees %+v", want.ID(), want.Self().GossipAddr, a.Members())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Back before failure detection: the old process is still a member.
+	c.Shutdown()
+	c2 := startNode(t, "node-c", slowSync, joining(a))
+	t.Logf("restarted before detection: taken back at the new address after %v", peersSee(c2))
+
+	// Back after failure detection, within memberlist's reclaim time.
+	c2.Shutdown()
+	waitConverged(t, []*Cluster{a, b})
+	c3 := startNode(t, "node-c", slowSync, joining(b))
+	t.Logf("restarted after detection: taken back at the new address after %v", peersSee(c3))
+}
+
 // TestRejoinWhenSeedComesUp starts a node whose seed is not up yet: it runs
 // alone, then joins by itself once the seed starts, as the pods of a
 // StatefulSet do when they start together.
