@@ -186,6 +186,9 @@ func TestComposeCluster(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// It stays until step 6: freed earlier, its address would be the one
+	// Docker gives node3 when it reconnects in step 4, and a running node
+	// whose IP changes keeps gossiping the old one (see deploy/README.md).
 	removePlaceholder := func() { docker("rm", "-f", "-v", placeholder) }
 	t.Cleanup(removePlaceholder) // before compose down, which needs the network free
 	_, placeholderIP, _ := networkOf(t, placeholder)
@@ -201,7 +204,6 @@ func TestComposeCluster(t *testing.T) {
 		t.Error("after the killed node came back, the slot table differs from the first one (same IDs, same ring)")
 	}
 	_, newIP, _ := networkOf(t, ids[killed])
-	removePlaceholder()
 	if err := writableThrough(probes[0], back, nodes[killed]); err != nil {
 		t.Error(err)
 	}
@@ -243,6 +245,9 @@ func TestComposeCluster(t *testing.T) {
 		t.Error("after the partition healed, the slot table differs from the first one")
 	}
 	note := fmt.Sprintf("IP %s before, %s after", ipBefore, ipAfter)
+	if ipAfter != ipBefore {
+		note += " (a new IP: the node still gossips its old one, so peers reach it late if at all)"
+	}
 	report.add("4b. network connect node3: 3 nodes agree, every node's slot table identical", took, note)
 
 	// 5. Rolling restart, one container at a time, under load from two
@@ -313,6 +318,7 @@ func TestComposeCluster(t *testing.T) {
 	checkPrometheus(t, p, report)
 
 	// 6. Tear down and check that nothing is left.
+	removePlaceholder()
 	start = time.Now()
 	if err := p.down(); err != nil {
 		t.Fatal(err)
