@@ -69,9 +69,17 @@ type Config struct {
 
 	// AdvertiseAddr is the host:port of this node's RESP endpoint as clients
 	// and peers must dial it. It is published in the gossip metadata and is
-	// what MOVED replies and CLUSTER SLOTS name, so it must not be a
-	// wildcard address.
+	// what MOVED replies and CLUSTER SLOTS name (unless AnnounceAddr is
+	// set), so it must not be a wildcard address.
 	AdvertiseAddr string
+
+	// AnnounceAddr, when set, is the host:port cluster-aware clients are
+	// told to dial for this node (CLUSTER SLOTS, SHARDS, NODES and MOVED),
+	// while forwarding peers keep dialling AdvertiseAddr: the two differ
+	// when clients reach the node through NAT or a published container
+	// port and peers through a private network. Redis calls this
+	// cluster-announce-ip and cluster-announce-port. Empty: AdvertiseAddr.
+	AnnounceAddr string
 
 	// Join lists seeds, host:port (port DefaultGossipPort when omitted). A
 	// DNS name is resolved and every address it yields is tried, so one
@@ -104,6 +112,11 @@ type Config struct {
 	// Logger receives membership changes at Info and memberlist's own log
 	// lines at their levels (its DEBUG output is chatty). Nil: slog.Default().
 	Logger *slog.Logger
+
+	// pushPullInterval, when set, replaces memberlist's interval between
+	// full state syncs; tests lengthen it so that only the mechanism under
+	// test can bring nodes together.
+	pushPullInterval time.Duration
 }
 
 // State is a member's liveness as this node sees it.
@@ -134,6 +147,7 @@ func (s State) String() string {
 type Member struct {
 	ID         string
 	RESPAddr   string // host:port of its RESP endpoint, from its metadata
+	ClientAddr string // host:port clients are told to dial: its AnnounceAddr, or RESPAddr
 	GossipAddr string // ip:port of its gossip endpoint
 	State      State
 	VNodes     int           // virtual nodes it places on the ring
@@ -184,6 +198,13 @@ type Cluster struct {
 	ringChanges atomic.Uint64
 	slotsMoved  atomic.Uint64
 
+	// reclaims are members seen at a new gossip address while this node
+	// still held their ID at another one (a node restarted with the same
+	// ID and a new IP): see reclaimLoop.
+	reclaimMu   sync.Mutex
+	reclaims    map[string]*reclaim
+	reclaimKick chan struct{} // capacity 1
+
 	stopMu  sync.Mutex
 	stopped bool
 }
@@ -220,14 +241,17 @@ func Start(cfg Config) (*Cluster, error) {
 		cfg:     cfg,
 		id:      cfg.NodeID,
 		log:     cfg.Logger.With("component", "cluster", "node", cfg.NodeID),
-		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, VNodes: cfg.VNodes}.encode(),
+		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, Client: cfg.AnnounceAddr, VNodes: cfg.VNodes}.encode(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		badMeta: make(map[string]string),
 		members: make(map[string]*peer),
+
+		reclaims:    make(map[string]*reclaim),
+		reclaimKick: make(chan struct{}, 1),
 	}
 	if len(c.meta) > memberlist.MetaMaxSize {
-		return nil, fmt.Errorf("cluster: advertise address %q too long for gossip metadata", cfg.AdvertiseAddr)
+		return nil, fmt.Errorf("cluster: advertise address %q and announce address %q too long for gossip metadata", cfg.AdvertiseAddr, cfg.AnnounceAddr)
 	}
 
 	mlc, err := c.memberlistConfig()
@@ -246,8 +270,9 @@ func Start(cfg Config) (*Cluster, error) {
 	c.rebuild() // a table with just this node, so Table() is never nil
 	c.log.Info("cluster gossip started", "gossip", c.selfAddr, "resp", cfg.AdvertiseAddr, "vnodes", cfg.VNodes)
 
-	c.wg.Add(1)
+	c.wg.Add(2)
 	go c.watch()
+	go c.reclaimLoop()
 	if len(cfg.Join) > 0 {
 		if _, err := c.Join(cfg.Join...); err != nil {
 			c.log.Warn("no seed answered; running alone and retrying", "seeds", cfg.Join, "err", err)
@@ -264,21 +289,34 @@ func (cfg *Config) check() error {
 			return fmt.Errorf("cluster: node id %q: want at most 128 bytes, no spaces or control characters", id)
 		}
 	}
-	host, port, err := net.SplitHostPort(cfg.AdvertiseAddr)
-	if err != nil {
-		return fmt.Errorf("cluster: advertise address %q: want host:port of the RESP port: %v", cfg.AdvertiseAddr, err)
+	if err := checkRESPAddr("advertise", cfg.AdvertiseAddr); err != nil {
+		return err
 	}
-	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
-		return fmt.Errorf("cluster: advertise address %q: bad port", cfg.AdvertiseAddr)
-	}
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
-		return fmt.Errorf("cluster: advertise address %q: clients cannot dial a wildcard address; give this node's reachable address", cfg.AdvertiseAddr)
+	if cfg.AnnounceAddr != "" {
+		if err := checkRESPAddr("announce", cfg.AnnounceAddr); err != nil {
+			return err
+		}
 	}
 	if cfg.VNodes < 0 || cfg.VNodes > maxVNodes {
 		return fmt.Errorf("cluster: vnodes %d: want 1…%d (0 = default %d)", cfg.VNodes, maxVNodes, DefaultVNodes)
 	}
 	if cfg.BindPort < 0 || cfg.BindPort > 65535 {
 		return fmt.Errorf("cluster: gossip port %d out of range", cfg.BindPort)
+	}
+	return nil
+}
+
+// checkRESPAddr checks that addr is a host:port others can dial.
+func checkRESPAddr(what, addr string) error {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("cluster: %s address %q: want host:port of the RESP port: %v", what, addr, err)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("cluster: %s address %q: bad port", what, addr)
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return fmt.Errorf("cluster: %s address %q: clients cannot dial a wildcard address; give this node's reachable address", what, addr)
 	}
 	return nil
 }
@@ -323,8 +361,10 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	// A node whose process died and came back under the same ID (a
 	// StatefulSet pod with --node-id) usually has a new IP. memberlist
 	// refuses a dead name at a new address until this much time has passed
-	// since it died; its default, 0, refuses forever.
-	mlc.DeadNodeReclaimTime = 5 * time.Second
+	// since it died; its default, 0, refuses forever. A couple of seconds
+	// lets gossip about the old process (retransmitted for about a second)
+	// die out first; reclaimLoop then brings the new one in.
+	mlc.DeadNodeReclaimTime = 2 * time.Second
 	if cfg.Fast {
 		mlc.ProbeInterval = 200 * time.Millisecond
 		mlc.ProbeTimeout = 100 * time.Millisecond
@@ -335,11 +375,15 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 		mlc.TCPTimeout = 2 * time.Second
 		mlc.DeadNodeReclaimTime = time.Second
 	}
+	if cfg.pushPullInterval > 0 {
+		mlc.PushPullInterval = cfg.pushPullInterval
+	}
 	mlc.Logger = log.New(&logWriter{log: c.cfg.Logger.With("component", "memberlist", "node", c.id)}, "", 0)
 	d := &delegate{c}
 	mlc.Delegate = d
 	mlc.Events = d
 	mlc.Ping = d
+	mlc.Conflict = d
 	return mlc, nil
 }
 
@@ -434,6 +478,74 @@ func (c *Cluster) rejoin() {
 	}
 }
 
+// reclaim is a member ID seen at a new gossip address.
+type reclaim struct {
+	addr  string    // the new ip:port
+	seen  time.Time // first seen there
+	since time.Time // since when this node has had no member with the ID; zero while it has one
+}
+
+// reclaimLoop brings back a node that restarted under the same ID at a new
+// address (a rescheduled pod, a container given another IP). memberlist
+// refuses the newcomer while this node still holds the ID at the old
+// address, alive, or dead for less than DeadNodeReclaimTime, and reports a
+// conflict; unless told again it would only learn of the newcomer at the
+// next periodic state sync, up to 30 s later, and until then the two
+// sides would route that node's slots differently. So once failure
+// detection has dropped the old process and the reclaim time has passed,
+// this node contacts the newcomer itself: the sync that follows carries
+// the newcomer's own alive message, which memberlist then accepts.
+func (c *Cluster) reclaimLoop() {
+	defer c.wg.Done()
+	tick := time.Second
+	if c.cfg.Fast {
+		tick = 200 * time.Millisecond
+	}
+	reclaimAfter := 2 * time.Second // DeadNodeReclaimTime, plus a margin
+	if c.cfg.Fast {
+		reclaimAfter = time.Second
+	}
+	reclaimAfter += tick
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-c.reclaimKick:
+		case <-t.C:
+		}
+		now := time.Now()
+		var join []string
+		c.reclaimMu.Lock()
+		for id, r := range c.reclaims {
+			c.membersMu.Lock()
+			p := c.members[id]
+			c.membersMu.Unlock()
+			switch {
+			case p != nil && p.gossip == r.addr:
+				c.log.Info("member is back at a new address", "member", id, "gossip", r.addr, "after", now.Sub(r.seen).Round(time.Millisecond))
+				delete(c.reclaims, id)
+			case now.Sub(r.seen) > 2*time.Minute:
+				c.log.Warn("gave up on a member seen at a new address", "member", id, "gossip", r.addr)
+				delete(c.reclaims, id)
+			case p != nil:
+				r.since = time.Time{} // the old process is still a member: wait for failure detection
+			case r.since.IsZero():
+				r.since = now
+			case now.Sub(r.since) >= reclaimAfter:
+				join = append(join, r.addr)
+			}
+		}
+		c.reclaimMu.Unlock()
+		for _, addr := range join {
+			if _, err := c.Join(addr); err != nil {
+				c.log.Debug("contacting a member at its new address", "gossip", addr, "err", err)
+			}
+		}
+	}
+}
+
 // watch rebuilds the table after membership events. memberlist calls its
 // event delegate while holding its own lock, so the delegate only signals
 // and the work happens here; signals that arrive during a rebuild coalesce
@@ -477,11 +589,11 @@ func (c *Cluster) rebuild() {
 			}
 			continue
 		}
-		specs = append(specs, nodeSpec{id: n.id, vnodes: m.VNodes, addr: m.RESP})
+		specs = append(specs, nodeSpec{id: n.id, vnodes: m.VNodes, addr: m.RESP, clientAddr: m.Client})
 	}
 	next := buildTable(specs, c.id)
 	prev := c.table.Load()
-	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) {
+	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) && slices.Equal(prev.clientAddrs, next.clientAddrs) {
 		return
 	}
 	c.table.Store(next)
@@ -545,6 +657,7 @@ func (c *Cluster) Self() Member {
 	return Member{
 		ID:         c.id,
 		RESPAddr:   c.cfg.AdvertiseAddr,
+		ClientAddr: cmp.Or(c.cfg.AnnounceAddr, c.cfg.AdvertiseAddr),
 		GossipAddr: c.selfAddr,
 		State:      StateAlive,
 		VNodes:     c.cfg.VNodes,
@@ -562,7 +675,7 @@ func (c *Cluster) Members() []Member {
 	for id, p := range c.members {
 		m := Member{ID: id, GossipAddr: p.gossip, RTT: p.rtt}
 		if md, err := decodeMeta(p.meta); err == nil {
-			m.RESPAddr, m.VNodes = md.RESP, md.VNodes
+			m.RESPAddr, m.ClientAddr, m.VNodes = md.RESP, cmp.Or(md.Client, md.RESP), md.VNodes
 		}
 		if id != c.id {
 			m.State = p.state(now, suspectAfter)
@@ -699,6 +812,25 @@ func (d *delegate) NotifyLeave(n *memberlist.Node) {
 	delete(d.c.members, n.Name)
 	d.c.membersMu.Unlock()
 	d.signal()
+}
+
+// NotifyConflict: memberlist refused an alive message for member other
+// because it holds the same ID at another address (existing). Another
+// node claiming this node's own ID is left to memberlist, which logs it.
+func (d *delegate) NotifyConflict(existing, other *memberlist.Node) {
+	if other.Name == d.c.id {
+		return
+	}
+	addr := net.JoinHostPort(other.Addr.String(), strconv.Itoa(int(other.Port)))
+	d.c.reclaimMu.Lock()
+	if r := d.c.reclaims[other.Name]; r == nil || r.addr != addr {
+		d.c.reclaims[other.Name] = &reclaim{addr: addr, seen: time.Now()}
+	}
+	d.c.reclaimMu.Unlock()
+	select {
+	case d.c.reclaimKick <- struct{}{}:
+	default:
+	}
 }
 
 func (d *delegate) signal() {

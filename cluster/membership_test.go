@@ -261,6 +261,88 @@ func TestEncryptedGossip(t *testing.T) {
 	waitConverged(t, []*Cluster{a, b})
 }
 
+// TestAnnounceAddr: a node that announces a client address publishes it
+// beside its RESP address; tables give clients the announced one and
+// peers the advertised one, and a node without one is unchanged.
+func TestAnnounceAddr(t *testing.T) {
+	announce := func(addr string) func(*Config) {
+		return func(cfg *Config) { cfg.AnnounceAddr = addr }
+	}
+	a := startNode(t, "node-a", announce("127.0.0.1:7001"))
+	b := startNode(t, "node-b", announce("client.example:7002"), joining(a))
+	c := startNode(t, "node-c", joining(a))
+	waitConverged(t, []*Cluster{a, b, c})
+	want := map[string]string{"node-a": "127.0.0.1:7001", "node-b": "client.example:7002", "node-c": c.Self().RESPAddr}
+	for _, n := range []*Cluster{a, b, c} {
+		if got := n.Self().ClientAddr; got != want[n.ID()] {
+			t.Errorf("%s: Self().ClientAddr = %q, want %q", n.ID(), got, want[n.ID()])
+		}
+		table := n.Table()
+		for _, m := range n.Members() {
+			i := table.Index(m.ID)
+			if m.ClientAddr != want[m.ID] || table.ClientAddr(i) != want[m.ID] {
+				t.Errorf("%s sees %s announce %q (table %q), want %q", n.ID(), m.ID, m.ClientAddr, table.ClientAddr(i), want[m.ID])
+			}
+			if table.Addr(i) != m.RESPAddr || !strings.HasPrefix(m.RESPAddr, "127.0.0.1:16") {
+				t.Errorf("%s: peers dial %s at %q, want its advertised %q", n.ID(), m.ID, table.Addr(i), m.RESPAddr)
+			}
+		}
+	}
+}
+
+// TestRestartAtNewAddress: a node killed and started again under the same
+// ID at a new address (a rescheduled pod, a container given another IP)
+// is taken back by the others at its new address, whether it comes back
+// before or after they have declared the old process dead. Periodic state
+// syncs are pushed out of the test's time, so the conflict handling alone
+// must bring it back.
+func TestRestartAtNewAddress(t *testing.T) {
+	slowSync := func(cfg *Config) { cfg.pushPullInterval = 10 * time.Minute }
+	a := startNode(t, "node-a", slowSync)
+	b := startNode(t, "node-b", slowSync, joining(a))
+	c := startNode(t, "node-c", slowSync, joining(a))
+	waitConverged(t, []*Cluster{a, b, c})
+
+	// peersSee waits until a and b route node-c to want's addresses.
+	peersSee := func(want *Cluster) time.Duration {
+		t.Helper()
+		start := time.Now()
+		for {
+			ok := true
+			for _, n := range []*Cluster{a, b} {
+				table := n.Table()
+				i := table.Index(want.ID())
+				var gossip string
+				for _, m := range n.Members() {
+					if m.ID == want.ID() {
+						gossip = m.GossipAddr
+					}
+				}
+				ok = ok && i >= 0 && table.Addr(i) == want.Self().RESPAddr && gossip == want.Self().GossipAddr
+			}
+			if ok {
+				waitConverged(t, []*Cluster{a, b, want})
+				return time.Since(start)
+			}
+			if time.Since(start) > convergeTimeout {
+				t.Fatalf("%s at its new address %s is not taken back: a sees %+v", want.ID(), want.Self().GossipAddr, a.Members())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	// Back before failure detection: the old process is still a member.
+	c.Shutdown()
+	c2 := startNode(t, "node-c", slowSync, joining(a))
+	t.Logf("restarted before detection: taken back at the new address after %v", peersSee(c2))
+
+	// Back after failure detection, within memberlist's reclaim time.
+	c2.Shutdown()
+	waitConverged(t, []*Cluster{a, b})
+	c3 := startNode(t, "node-c", slowSync, joining(b))
+	t.Logf("restarted after detection: taken back at the new address after %v", peersSee(c3))
+}
+
 // TestRejoinWhenSeedComesUp starts a node whose seed is not up yet: it runs
 // alone, then joins by itself once the seed starts, as the pods of a
 // StatefulSet do when they start together.
@@ -288,6 +370,8 @@ func TestStartRejectsBadConfig(t *testing.T) {
 		{AdvertiseAddr: "127.0.0.1:6379", VNodes: -1},
 		{AdvertiseAddr: "127.0.0.1:6379", BindPort: 70000},
 		{AdvertiseAddr: "127.0.0.1:6379", BindAddr: "127.0.0.1", GossipAdvertiseAddr: "not-an-ip"},
+		{AdvertiseAddr: "127.0.0.1:6379", AnnounceAddr: "0.0.0.0:7001"},
+		{AdvertiseAddr: "127.0.0.1:6379", AnnounceAddr: "127.0.0.1"},
 	} {
 		if c, err := Start(cfg); err == nil {
 			c.Shutdown()
@@ -351,6 +435,10 @@ func TestMeta(t *testing.T) {
 	got, err := decodeMeta(m.encode())
 	if err != nil || got != m {
 		t.Fatalf("round trip: %+v, %v", got, err)
+	}
+	m.Client = "127.0.0.1:7001"
+	if got, err := decodeMeta(m.encode()); err != nil || got != m {
+		t.Fatalf("round trip with a client address: %+v, %v", got, err)
 	}
 	// A newer node may add fields; an older one must still read it.
 	if got, err := decodeMeta([]byte(`{"v":2,"resp":"h:1","vn":8,"zone":"b"}`)); err != nil || got.RESP != "h:1" {

@@ -22,6 +22,10 @@ type meta struct {
 	// node's Redis port (Config.AdvertiseAddr). Gossip addresses are not
 	// enough: the RESP port differs, and behind NAT so may the host.
 	RESP string `json:"resp"`
+	// Client, when set, is the host:port cluster-aware clients are told to
+	// dial instead of RESP (Config.AnnounceAddr): CLUSTER SLOTS and MOVED
+	// name it, forwarding does not use it. Nodes that predate it ignore it.
+	Client string `json:"client,omitempty"`
 	// VNodes is how many virtual nodes the node places on the ring. Each
 	// node's own count is used, so every node computes the same table even
 	// if their configurations disagree.

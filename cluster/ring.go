@@ -49,7 +49,9 @@ type Table struct {
 	owner [NumSlots]uint16 // index into nodes, or noOwner when nodes is empty
 	nodes []string         // node IDs, sorted
 	addrs []string         // RESP address per node; "" when built by BuildTable
-	self  int              // index of the local node, -1 if none (BuildTable)
+	// Address announced to clients per node; "" where none (Addr applies).
+	clientAddrs []string
+	self        int // index of the local node, -1 if none (BuildTable)
 }
 
 // SlotRange is a run of consecutive slots First…Last (inclusive, as Redis
@@ -77,9 +79,10 @@ func BuildTable(nodes []string, vnodes int) *Table {
 // the table even while a changed --vnodes is being rolled out; a node with
 // more virtual nodes simply takes a proportionally larger share.
 type nodeSpec struct {
-	id     string
-	vnodes int
-	addr   string
+	id         string
+	vnodes     int
+	addr       string
+	clientAddr string // announced to clients; "" = addr
 }
 
 type vnode struct {
@@ -95,10 +98,10 @@ func buildTable(specs []nodeSpec, self string) *Table {
 		panic(fmt.Sprintf("cluster: %d nodes, at most %d supported", len(specs), noOwner-1))
 	}
 
-	t := &Table{nodes: make([]string, len(specs)), addrs: make([]string, len(specs)), self: -1}
+	t := &Table{nodes: make([]string, len(specs)), addrs: make([]string, len(specs)), clientAddrs: make([]string, len(specs)), self: -1}
 	total := 0
 	for i, s := range specs {
-		t.nodes[i], t.addrs[i] = s.id, s.addr
+		t.nodes[i], t.addrs[i], t.clientAddrs[i] = s.id, s.addr, s.clientAddr
 		if s.id == self && self != "" {
 			t.self = i
 		}
@@ -220,6 +223,17 @@ func (t *Table) Addr(i int) string {
 		return ""
 	}
 	return t.addrs[i]
+}
+
+// ClientAddr returns the address cluster-aware clients are told to dial for
+// node i, in CLUSTER SLOTS, SHARDS, NODES and MOVED: the address the node
+// announced (Config.AnnounceAddr), or else Addr(i). Forwarding between
+// nodes uses Addr.
+func (t *Table) ClientAddr(i int) string {
+	if i >= 0 && i < len(t.clientAddrs) && t.clientAddrs[i] != "" {
+		return t.clientAddrs[i]
+	}
+	return t.Addr(i)
 }
 
 // Ranges returns the whole table as runs of consecutive slots with one owner,

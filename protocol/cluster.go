@@ -86,7 +86,7 @@ func (c *client) route(cmd *command, args [][]byte) route {
 		if t.Local(slot) {
 			return route{kind: routeLocal}
 		}
-		return route{kind: routeError, msg: "MOVED " + strconv.Itoa(slot) + " " + t.Addr(owner)}
+		return route{kind: routeError, msg: "MOVED " + strconv.Itoa(slot) + " " + t.ClientAddr(owner)}
 	}
 	switch {
 	case sameOwner && t.Local(slot):
@@ -314,7 +314,7 @@ func cmdClusterNodes(c *client, _ [][]byte, _ store.Tx) {
 	epoch := cl.Stats().RingChanges
 	var b strings.Builder
 	for i, id := range t.Nodes() {
-		host, port := hostPort(t.Addr(i))
+		host, port := hostPort(t.ClientAddr(i))
 		flags := "master"
 		if id == cl.ID() {
 			flags = "myself,master"
@@ -341,7 +341,7 @@ func cmdClusterSlots(c *client, _ [][]byte, _ store.Tx) {
 	ranges := t.Ranges()
 	c.WriteArray(len(ranges))
 	for _, r := range ranges {
-		host, port := hostPort(t.Addr(r.Node))
+		host, port := hostPort(t.ClientAddr(r.Node))
 		c.WriteArray(3)
 		c.WriteInt(r.First)
 		c.WriteInt(r.Last)
@@ -360,7 +360,7 @@ func cmdClusterShards(c *client, _ [][]byte, _ store.Tx) {
 	t := cl.Table()
 	c.WriteArray(t.Len())
 	for i, id := range t.Nodes() {
-		host, port := hostPort(t.Addr(i))
+		host, port := hostPort(t.ClientAddr(i))
 		ranges := t.SlotsOf(id)
 		c.WriteArray(4)
 		c.WriteBulkString("slots")

@@ -28,16 +28,26 @@ type testNode struct {
 
 func startNode(t testing.TB, mode ClusterMode, seeds ...string) *testNode {
 	t.Helper()
+	return startNodeWith(t, mode, nil, seeds...)
+}
+
+// startNodeWith is startNode with a last word on the cluster config.
+func startNodeWith(t testing.TB, mode ClusterMode, edit func(*cluster.Config), seeds ...string) *testNode {
+	t.Helper()
 	st, _ := store.New(store.Options{Shards: 8})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cl, err := cluster.Start(cluster.Config{
+	cfg := cluster.Config{
 		BindAddr: "127.0.0.1", AdvertiseAddr: ln.Addr().String(),
 		Join: seeds, VNodes: 256, Fast: true, Logger: quiet,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	cl, err := cluster.Start(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -337,5 +347,111 @@ func TestClusterRedisCLIFollowsMoved(t *testing.T) {
 	}
 	if moved == 0 {
 		t.Fatal("no key was owned elsewhere: MOVED was not exercised")
+	}
+}
+
+// TestClusterAnnounceAddr: nodes reached by clients through other
+// addresses than by their peers (here a TCP relay per node, as a published
+// container port is) announce those: CLUSTER SLOTS, NODES, SHARDS and MOVED
+// name them, a ClusterClient that only knows the relays works through them,
+// and proxy forwarding still goes to the advertised addresses.
+func TestClusterAnnounceAddr(t *testing.T) {
+	for _, mode := range []ClusterMode{Redirect, Proxy} {
+		var nodes []*testNode
+		relays := map[string]string{} // announced -> advertised
+		for i := range 3 {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seeds []string
+			if i > 0 {
+				seeds = []string{nodes[0].cl.Self().GossipAddr}
+			}
+			n := startNodeWith(t, mode, func(cfg *cluster.Config) { cfg.AnnounceAddr = ln.Addr().String() }, seeds...)
+			go relay(t, ln, n.addr)
+			relays[ln.Addr().String()] = n.addr
+			nodes = append(nodes, n)
+		}
+		waitConverged(t, nodes, 3)
+		direct := plainClient(t, nodes[0].addr)
+		slots, err := direct.ClusterSlots(ctx).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range slots {
+			if _, ok := relays[s.Nodes[0].Addr]; !ok {
+				t.Fatalf("CLUSTER SLOTS names %s, not an announced address", s.Nodes[0].Addr)
+			}
+		}
+		text, _ := direct.ClusterNodes(ctx).Result()
+		shards, _ := direct.ClusterShards(ctx).Result()
+		for ann, adv := range relays {
+			if !strings.Contains(text, ann+"@") || strings.Contains(text, adv+"@") {
+				t.Errorf("CLUSTER NODES should name %s, not %s:\n%s", ann, adv, text)
+			}
+		}
+		for _, sh := range shards {
+			if addr := fmt.Sprintf("%s:%d", sh.Nodes[0].IP, sh.Nodes[0].Port); relays[addr] == "" {
+				t.Errorf("CLUSTER SHARDS names %s", addr)
+			}
+		}
+		var remote string
+		t0 := nodes[0].cl.Table()
+		for i := 0; remote == ""; i++ {
+			if k := fmt.Sprintf("k%d", i); !t0.Local(cluster.Slot(k)) {
+				remote = k
+			}
+		}
+		err = direct.Set(ctx, remote, "v", 0).Err()
+		if slot := cluster.Slot(remote); mode == Redirect {
+			if want := fmt.Sprintf("MOVED %d %s", slot, t0.ClientAddr(t0.Owner(slot))); err == nil || err.Error() != want {
+				t.Fatalf("redirect: SET of a remote key = %v, want %q", err, want)
+			}
+		} else if err != nil { // forwarded to the owner's advertised address
+			t.Fatalf("proxy: SET of a remote key: %v", err)
+		}
+		var seed string
+		for ann := range relays {
+			seed = ann
+			break
+		}
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{seed}, Protocol: 2})
+		for i := range 200 {
+			if err := cc.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+				t.Fatalf("mode %d: cluster client through the relays: %v", mode, err)
+			}
+		}
+		for i := range 200 {
+			if v, err := cc.Get(ctx, fmt.Sprintf("k%d", i)).Int(); err != nil || v != i {
+				t.Fatalf("mode %d: k%d = %d, %v", mode, i, v, err)
+			}
+		}
+		cc.Close()
+		for _, n := range nodes {
+			n.stop()
+		}
+	}
+}
+
+// relay copies connections accepted on ln to and from addr until ln closes
+// at the end of the test.
+func relay(t testing.TB, ln net.Listener, addr string) {
+	t.Cleanup(func() { ln.Close() })
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			go func() { io.Copy(u, c); u.Close() }()
+			io.Copy(c, u)
+		}()
 	}
 }

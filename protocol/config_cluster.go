@@ -14,6 +14,7 @@ type ClusterConfig struct {
 	GossipBind    string
 	GossipPort    int
 	AdvertiseAddr string // host:port peers and clients use for this node's RESP port
+	AnnounceAddr  string // host:port clients are told instead, when set (CLUSTER SLOTS, MOVED)
 	Join          []string
 	VNodes        int
 	Mode          ClusterMode
@@ -63,6 +64,9 @@ func init() {
 		&Setting{Name: "advertise-addr", Default: "", Usage: "host:port peers and clients use to reach this node's RESP port (empty = bind:port)",
 			get: func(c *Config) string { return cc(c).AdvertiseAddr },
 			set: func(c *Config, v string) error { cc(c).AdvertiseAddr = v; return nil }},
+		&Setting{Name: "cluster-announce-addr", Default: "", Usage: "host:port cluster-aware clients are told to use for this node (CLUSTER SLOTS/SHARDS/NODES, MOVED) when it differs from advertise-addr, e.g. a published container port; peers still use advertise-addr (empty = advertise-addr)",
+			get: func(c *Config) string { return cc(c).AnnounceAddr },
+			set: func(c *Config, v string) error { cc(c).AnnounceAddr = v; return nil }},
 		&Setting{Name: "join", Default: "", Usage: "comma-separated gossip seeds host:port; a DNS name joins every address it resolves to",
 			get: func(c *Config) string { return strings.Join(cc(c).Join, ",") },
 			set: func(c *Config, v string) error {

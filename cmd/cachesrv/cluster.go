@@ -36,6 +36,7 @@ func joinCluster(cfg *protocol.Config, srv *protocol.Server, listenAddr string, 
 		BindAddr:      cc.GossipBind,
 		BindPort:      cc.GossipPort,
 		AdvertiseAddr: advertise,
+		AnnounceAddr:  cc.AnnounceAddr,
 		Join:          cc.Join,
 		VNodes:        cc.VNodes,
 		SecretKey:     secret,
@@ -46,7 +47,8 @@ func joinCluster(cfg *protocol.Config, srv *protocol.Server, listenAddr string, 
 	}
 	srv.EnableCluster(cl, cc.Mode)
 	st := cl.Stats()
-	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "members", st.Members, "slots_owned", st.SlotsOwned)
+	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "announce", cl.Self().ClientAddr,
+		"members", st.Members, "slots_owned", st.SlotsOwned)
 	return func() {
 		if err := cl.Leave(leaveTimeout); err != nil {
 			log.Warn("cluster leave", "err", err)

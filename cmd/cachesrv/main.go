@@ -85,7 +85,8 @@ func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error
 			fmt.Fprintf(stderr, "  --%s (default %s, env %s)\n      %s\n", s.Name, def, envName(s.Name), s.Usage)
 		}
 		fmt.Fprintf(stderr, "  --version\n      print the version and exit\n")
-		fmt.Fprintf(stderr, "\nSubcommands:\n  cachesrv top [-h host] [-p port] [-a password]\n      live view of a running server (cachesrv top --help)\n")
+		fmt.Fprintf(stderr, "\nSubcommands:\n  cachesrv top [-h host] [-p port] [-a password]\n      live view of a running server (cachesrv top --help)\n"+
+			"  cachesrv healthcheck [--url URL | --ready]\n      exit 0 if a running server's /healthz answers 200 (for container health checks)\n")
 	}
 	if err := fs.Parse(args); err != nil {
 		return nil, false, err
@@ -107,6 +108,9 @@ func newLogger(cfg *protocol.Config, w io.Writer) *slog.Logger {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "top" {
 		return runTop(args[1:], os.Stdin, stdout, stderr)
+	}
+	if len(args) > 0 && args[0] == "healthcheck" {
+		return runHealthcheck(args[1:], stdout, stderr)
 	}
 	cfg, showVersion, err := parseConfig(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
