@@ -38,8 +38,11 @@ type client struct {
 	killed atomic.Bool
 
 	authed bool
-	quit   bool // QUIT ran: ignore the rest of the pipeline
-	stats  pipelineStats
+	// peerLink marks another node's forwarding link (see peerLinkName):
+	// what arrives over it runs here or fails, and is never forwarded.
+	peerLink bool
+	quit     bool // QUIT ran: ignore the rest of the pipeline
+	stats    pipelineStats
 	// For latency-tracking: when the pipeline arrived, and how long after
 	// that the last command ended.
 	pipelineStart time.Time

@@ -58,6 +58,10 @@ const errCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
 var splittable = map[string]bool{"mget": true, "mset": true, "del": true, "unlink": true, "exists": true, "touch": true}
 
 // route decides where cmd runs. It has no side effects.
+// errTryAgain answers a forwarded command for keys this node does not own;
+// cluster clients retry on TRYAGAIN.
+const errTryAgain = "TRYAGAIN The slot moved while the command was forwarded; try again"
+
 func (c *client) route(cmd *command, args [][]byte) route {
 	cl := c.srv.cl
 	if cl == nil || cmd.firstKey == 0 || cmd.flags&flagKeyspace != 0 {
@@ -91,6 +95,11 @@ func (c *client) route(cmd *command, args [][]byte) route {
 	switch {
 	case sameOwner && t.Local(slot):
 		return route{kind: routeLocal}
+	case c.peerLink:
+		// Forwarded here by a node whose table differs from ours (one of
+		// us is behind a join or a leave): fail fast, and let the client's
+		// retry find the owner, rather than forward it again.
+		return route{kind: routeError, msg: errTryAgain}
 	case sameOwner:
 		return route{kind: routeRemote, addr: t.Addr(owner)}
 	case splittable[cmd.name]:

@@ -455,3 +455,37 @@ func relay(t testing.TB, ln net.Listener, addr string) {
 		}()
 	}
 }
+
+// A command that arrives over another node's forwarding link is never
+// forwarded again: for keys this node does not own it answers TRYAGAIN at
+// once (a node that has just left, or whose view lags, would otherwise
+// send it back and both would wait for the forwarding timeout).
+func TestPeerLinkIsNotForwardedAgain(t *testing.T) {
+	nodes := startCluster(t, 2, Proxy)
+	a := nodes[0]
+	var mine, theirs string
+	for i := 0; mine == "" || theirs == ""; i++ {
+		k := fmt.Sprint("key:", i)
+		if a.cl.Table().Local(cluster.Slot([]byte(k))) {
+			mine = k
+		} else {
+			theirs = k
+		}
+	}
+	ctx := context.Background()
+	user := plainClient(t, a.addr)
+	if err := user.Set(ctx, theirs, "v", 0).Err(); err != nil {
+		t.Fatalf("a client's command is forwarded: %v", err)
+	}
+	peer := redis.NewClient(&redis.Options{Addr: a.addr, Protocol: 2, MaxRetries: -1, ClientName: peerLinkName, PoolSize: 1})
+	t.Cleanup(func() { peer.Close() })
+	if err := peer.Get(ctx, theirs).Err(); err == nil || !strings.HasPrefix(err.Error(), "TRYAGAIN ") {
+		t.Fatalf("GET of another node's key over a peer link: %v, want TRYAGAIN", err)
+	}
+	if err := peer.Set(ctx, mine, "v", 0).Err(); err != nil {
+		t.Fatalf("a peer link's command for a local key: %v", err)
+	}
+	if v := user.Get(ctx, theirs).Val(); v != "v" {
+		t.Fatalf("forwarding through the real link: GET = %q", v)
+	}
+}

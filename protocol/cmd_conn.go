@@ -174,6 +174,7 @@ func (c *client) setName(name string) bool {
 	c.mu.Lock()
 	c.name = name
 	c.mu.Unlock()
+	c.peerLink = name == peerLinkName
 	return true
 }
 

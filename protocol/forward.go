@@ -148,7 +148,7 @@ func (l *peerLink) flush(fs []*fwd) {
 	l.stats.sizes[bucket].Add(1)
 	l.mu.Lock()
 	if l.conn == nil {
-		conn, err := net.DialTimeout("tcp", l.addr, forwardDial)
+		conn, rd, err := dialPeer(l.addr)
 		if err != nil {
 			l.mu.Unlock()
 			for _, f := range fs {
@@ -157,7 +157,7 @@ func (l *peerLink) flush(fs []*fwd) {
 			return
 		}
 		l.conn = conn
-		go l.readReplies(conn)
+		go l.readReplies(conn, rd)
 	}
 	conn := l.conn
 	l.waiting = append(l.waiting, fs...) // before writing: the reply may come at once
@@ -182,9 +182,38 @@ func (l *peerLink) fail(f *fwd, err error) {
 	close(f.done)
 }
 
-// readReplies matches replies on conn to the commands waiting, in order.
-func (l *peerLink) readReplies(conn net.Conn) {
+// peerLinkName is the client name a forwarding link gives itself, so that
+// the peer never forwards what arrives over it a second time: a node that
+// has just left the ring (or whose view lags) would otherwise send a
+// command back over the link it came by and both would wait for the reply
+// until forwardTimeout.
+const peerLinkName = "cachesrv-peer-link"
+
+var peerHello = encodeCommand(nil, [][]byte{[]byte("CLIENT"), []byte("SETNAME"), []byte(peerLinkName)})
+
+// dialPeer connects to a peer and names the connection a peer link.
+func dialPeer(addr string) (net.Conn, *bufio.Reader, error) {
+	conn, err := net.DialTimeout("tcp", addr, forwardDial)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn.SetDeadline(time.Now().Add(forwardDial))
 	rd := bufio.NewReaderSize(conn, 64<<10)
+	if _, err = conn.Write(peerHello); err == nil {
+		// An error reply (NOAUTH with requirepass set) leaves the link
+		// unnamed; the forwarded commands then get the same error.
+		_, err = readReply(rd)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, rd, nil
+}
+
+// readReplies matches replies on conn to the commands waiting, in order.
+func (l *peerLink) readReplies(conn net.Conn, rd *bufio.Reader) {
 	for {
 		reply, err := readReply(rd)
 		l.mu.Lock()
