@@ -34,6 +34,13 @@ func startNode(t testing.TB, mode ClusterMode, seeds ...string) *testNode {
 // startNodeWith is startNode with a last word on the cluster config.
 func startNodeWith(t testing.TB, mode ClusterMode, edit func(*cluster.Config), seeds ...string) *testNode {
 	t.Helper()
+	return startNodeConfigured(t, mode, edit, nil, seeds...)
+}
+
+// startNodeConfigured is startNodeWith with a last word on the server's
+// config too.
+func startNodeConfigured(t testing.TB, mode ClusterMode, edit func(*cluster.Config), editServer func(*Config), seeds ...string) *testNode {
+	t.Helper()
 	st, _ := store.New(store.Options{Shards: 8})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -51,7 +58,11 @@ func startNodeWith(t testing.TB, mode ClusterMode, edit func(*cluster.Config), s
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(NewConfig(), st, quiet)
+	scfg := NewConfig()
+	if editServer != nil {
+		editServer(scfg)
+	}
+	srv := NewServer(scfg, st, quiet)
 	srv.EnableCluster(cl, mode)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
@@ -487,5 +498,35 @@ func TestPeerLinkIsNotForwardedAgain(t *testing.T) {
 	}
 	if v := user.Get(ctx, theirs).Val(); v != "v" {
 		t.Fatalf("forwarding through the real link: GET = %q", v)
+	}
+}
+
+// With requirepass set on every node, forwarding links authenticate: a
+// client that AUTHed reaches keys on the other node.
+func TestForwardWithRequirepass(t *testing.T) {
+	pass := func(c *Config) {
+		if err := FindSetting("requirepass").Set(c, "s3cret"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := startNodeConfigured(t, Proxy, nil, pass)
+	b := startNodeConfigured(t, Proxy, nil, pass, a.cl.Self().GossipAddr)
+	waitConverged(t, []*testNode{a, b}, 2)
+	var theirs string
+	for i := 0; theirs == ""; i++ {
+		if k := fmt.Sprint("key:", i); !a.cl.Table().Local(cluster.Slot([]byte(k))) {
+			theirs = k
+		}
+	}
+	ctx := context.Background()
+	c := redis.NewClient(&redis.Options{Addr: a.addr, Protocol: 2, Password: "s3cret"})
+	t.Cleanup(func() { c.Close() })
+	if err := c.Set(ctx, theirs, "v", 0).Err(); err != nil {
+		t.Fatalf("SET of a key on the other node: %v", err)
+	}
+	direct := redis.NewClient(&redis.Options{Addr: b.addr, Protocol: 2, Password: "s3cret"})
+	t.Cleanup(func() { direct.Close() })
+	if v := direct.Get(ctx, theirs).Val(); v != "v" {
+		t.Fatalf("the owner holds %q", v)
 	}
 }

@@ -45,6 +45,10 @@ type fwd struct {
 
 // peerLinks holds one link per peer RESP address.
 type peerLinks struct {
+	// password is requirepass: the nodes of a cluster share it, and a
+	// link AUTHs with it before forwarding anything.
+	password func() string
+
 	mu    sync.Mutex
 	links map[string]*peerLink
 }
@@ -91,7 +95,7 @@ func (p *peerLinks) link(addr string) *peerLink {
 	}
 	l := p.links[addr]
 	if l == nil {
-		l = &peerLink{addr: addr}
+		l = &peerLink{addr: addr, password: p.password}
 		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
 		p.links[addr] = l
 	}
@@ -115,9 +119,10 @@ func (p *peerLinks) close() {
 // peerLink is the connection to one peer. flush (the batcher's goroutine)
 // dials and writes; a reader goroutine per connection reads replies.
 type peerLink struct {
-	addr  string
-	b     *batcher.Batcher[*fwd]
-	stats forwardStats
+	addr     string
+	password func() string
+	b        *batcher.Batcher[*fwd]
+	stats    forwardStats
 
 	mu      sync.Mutex
 	conn    net.Conn
@@ -148,7 +153,7 @@ func (l *peerLink) flush(fs []*fwd) {
 	l.stats.sizes[bucket].Add(1)
 	l.mu.Lock()
 	if l.conn == nil {
-		conn, rd, err := dialPeer(l.addr)
+		conn, rd, err := dialPeer(l.addr, l.password)
 		if err != nil {
 			l.mu.Unlock()
 			for _, f := range fs {
@@ -191,17 +196,27 @@ const peerLinkName = "cachesrv-peer-link"
 
 var peerHello = encodeCommand(nil, [][]byte{[]byte("CLIENT"), []byte("SETNAME"), []byte(peerLinkName)})
 
-// dialPeer connects to a peer and names the connection a peer link.
-func dialPeer(addr string) (net.Conn, *bufio.Reader, error) {
+// dialPeer connects to a peer, authenticates with password() if there is
+// one, and names the connection a peer link.
+func dialPeer(addr string, password func() string) (net.Conn, *bufio.Reader, error) {
 	conn, err := net.DialTimeout("tcp", addr, forwardDial)
 	if err != nil {
 		return nil, nil, err
 	}
 	conn.SetDeadline(time.Now().Add(forwardDial))
+	hello, replies := peerHello, 1
+	if password != nil {
+		if pass := password(); pass != "" {
+			hello = encodeCommand(nil, [][]byte{[]byte("AUTH"), []byte(pass)})
+			hello, replies = append(hello, peerHello...), 2
+		}
+	}
 	rd := bufio.NewReaderSize(conn, 64<<10)
-	if _, err = conn.Write(peerHello); err == nil {
-		// An error reply (NOAUTH with requirepass set) leaves the link
-		// unnamed; the forwarded commands then get the same error.
+	_, err = conn.Write(hello)
+	// An error reply (a peer with another password) leaves the link
+	// unauthenticated or unnamed; the forwarded commands then get the
+	// peer's error.
+	for ; err == nil && replies > 0; replies-- {
 		_, err = readReply(rd)
 	}
 	if err != nil {

@@ -69,6 +69,7 @@ func NewServer(cfg *Config, st *store.Store, log *slog.Logger) *Server {
 		go st.Admit(-1) // under noeviction it just stays over
 	})
 	return &Server{
+		peers:       peerLinks{password: cfg.Requirepass},
 		cfg:         cfg,
 		store:       st,
 		log:         log,
