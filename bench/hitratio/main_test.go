@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/protocol"
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -246,7 +247,7 @@ func TestReplayCountsRepeatsInBatch(t *testing.T) {
 		defer cancel()
 		srv.Shutdown(ctx)
 	})
-	c, err := dial(ln.Addr().String())
+	c, err := resp.Dial(ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +264,7 @@ func TestReplayCountsRepeatsInBatch(t *testing.T) {
 	if st.gets != 9 || st.sets != 4 || st.hits != 5 || st.dupHits != 3 || st.univGets != 8 || st.univHits != 5 {
 		t.Errorf("%+v", *st)
 	}
-	if n, err := c.call("DBSIZE"); err != nil || n != "4" {
+	if n, err := c.Do("DBSIZE"); err != nil || n != "4" {
 		t.Errorf("DBSIZE %q, %v", n, err)
 	}
 	st, err = replay(c, tr, 4, []byte("value"), nil)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/bench/internal/workload"
 )
 
 // replayStats is what the client saw while replaying one trace.
@@ -57,9 +60,9 @@ const batchDeadline = 30 * time.Second
 // those of the trace.
 //
 // every is called about once a second with the requests done so far.
-func replay(c *client, t *trace, batch int, value []byte, every func(done int, st *replayStats)) (*replayStats, error) {
+func replay(c *resp.Conn, t *trace, batch int, value []byte, every func(done int, st *replayStats)) (*replayStats, error) {
 	st := &replayStats{}
-	tail := setTail(value)
+	enc := workload.NewEncoder(value)
 	var (
 		buf     []byte
 		pending []uint32 // keys to SET: last batch's misses
@@ -67,19 +70,19 @@ func replay(c *client, t *trace, batch int, value []byte, every func(done int, s
 	)
 	sendSets := func(buf []byte) []byte {
 		for _, k := range pending {
-			buf = appendSet(buf, k, tail)
+			buf = enc.Set(buf, int(k))
 		}
 		return buf
 	}
 	readSets := func() error {
 		for range pending {
-			kind, e, err := readKind(c.r)
+			kind, e, err := resp.Read(c.R)
 			if err != nil {
 				return err
 			}
 			switch kind {
-			case replyOK:
-			case replyError:
+			case resp.OK:
+			case resp.Error:
 				st.setErrors++
 				if st.firstErr == "" {
 					st.firstErr = "SET: " + string(e)
@@ -98,10 +101,10 @@ func replay(c *client, t *trace, batch int, value []byte, every func(done int, s
 		hi := min(lo+batch, n)
 		buf = sendSets(buf[:0])
 		for _, k := range t.keys[lo:hi] {
-			buf = appendGet(buf, k)
+			buf = enc.Get(buf, int(k))
 		}
-		c.c.SetDeadline(time.Now().Add(batchDeadline))
-		if _, err := c.c.Write(buf); err != nil {
+		c.SetDeadline(time.Now().Add(batchDeadline))
+		if _, err := c.Write(buf); err != nil {
 			return st, err
 		}
 		if err := readSets(); err != nil {
@@ -109,22 +112,22 @@ func replay(c *client, t *trace, batch int, value []byte, every func(done int, s
 		}
 		missed = missed[:0]
 		for _, k := range t.keys[lo:hi] {
-			kind, e, err := readKind(c.r)
+			kind, e, err := resp.Read(c.R)
 			if err != nil {
 				return st, err
 			}
 			hit := false
 			switch kind {
-			case replyValue:
+			case resp.Value:
 				hit = true
-			case replyNil:
+			case resp.Nil:
 				if slices.Contains(missed, k) {
 					hit = true
 					st.dupHits++
 				} else {
 					missed = append(missed, k)
 				}
-			case replyError:
+			case resp.Error:
 				st.getErrors++
 				if st.firstErr == "" {
 					st.firstErr = "GET: " + string(e)
@@ -153,15 +156,15 @@ func replay(c *client, t *trace, batch int, value []byte, every func(done int, s
 		}
 	}
 	if len(pending) > 0 {
-		c.c.SetDeadline(time.Now().Add(batchDeadline))
-		if _, err := c.c.Write(sendSets(buf[:0])); err != nil {
+		c.SetDeadline(time.Now().Add(batchDeadline))
+		if _, err := c.Write(sendSets(buf[:0])); err != nil {
 			return st, err
 		}
 		if err := readSets(); err != nil {
 			return st, err
 		}
 	}
-	c.c.SetDeadline(time.Time{})
+	c.SetDeadline(time.Time{})
 	st.wall = time.Since(start)
 	return st, nil
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 )
 
 // setup is one server with one eviction policy.
@@ -85,22 +86,22 @@ func runOne(cfg *config, t *trace, s setup, value []byte, dir string, cur *curre
 		srv.stop()
 		cur.set(nil)
 	}()
-	c, err := dial(srv.addr)
+	c, err := resp.Dial(srv.addr)
 	if err != nil {
 		r.status = "failed: " + err.Error()
 		return r
 	}
 	defer c.Close()
-	if mem, err := c.info("memory"); err == nil {
-		r.usedEmpty = infoInt(mem, "used_memory")
-		r.reportedMax, r.reportedPolicy = infoInt(mem, "maxmemory"), mem["maxmemory_policy"]
+	if mem, err := c.Info("memory"); err == nil {
+		r.usedEmpty = resp.InfoInt(mem, "used_memory")
+		r.reportedMax, r.reportedPolicy = resp.InfoInt(mem, "maxmemory"), mem["maxmemory_policy"]
 	}
 	if cfg.maxmemory > 0 && (r.reportedMax != cfg.maxmemory || r.reportedPolicy != s.policy) {
 		n := fmt.Sprintf("server reports maxmemory %d, policy %q", r.reportedMax, r.reportedPolicy)
 		r.notes = append(r.notes, n)
 		prog.Note("warning: %s %s: %s, not %d and %q", t.name, s, n, cfg.maxmemory, s.policy)
 	}
-	if n, err := c.call("DBSIZE"); err == nil && n != "0" {
+	if n, err := c.Do("DBSIZE"); err == nil && n != "0" {
 		r.notes = append(r.notes, "not empty at start: "+n+" keys")
 	}
 
@@ -121,13 +122,13 @@ func runOne(cfg *config, t *trace, s setup, value []byte, dir string, cur *curre
 		r.notes = append(r.notes, fmt.Sprintf("%d GET and %d SET error replies, first: %s", st.getErrors, st.setErrors, st.firstErr))
 	}
 	r.rss, r.peakRSS = rss(srv.p.Pid())
-	if stats, err := c.info("stats"); err == nil {
-		r.evicted, r.ksHits, r.ksMisses = infoInt(stats, "evicted_keys"), infoInt(stats, "keyspace_hits"), infoInt(stats, "keyspace_misses")
+	if stats, err := c.Info("stats"); err == nil {
+		r.evicted, r.ksHits, r.ksMisses = resp.InfoInt(stats, "evicted_keys"), resp.InfoInt(stats, "keyspace_hits"), resp.InfoInt(stats, "keyspace_misses")
 	}
-	if mem, err := c.info("memory"); err == nil {
-		r.used, r.usedRSS = infoInt(mem, "used_memory"), infoInt(mem, "used_memory_rss")
+	if mem, err := c.Info("memory"); err == nil {
+		r.used, r.usedRSS = resp.InfoInt(mem, "used_memory"), resp.InfoInt(mem, "used_memory_rss")
 	}
-	if n, err := c.call("DBSIZE"); err == nil {
+	if n, err := c.Do("DBSIZE"); err == nil {
 		r.keysHeld, _ = strconv.ParseInt(n, 10, 64)
 	}
 	r.ok, r.status = true, "ok"

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 )
 
 // Server kinds, as -servers names them.
@@ -163,12 +164,12 @@ func (s *started) logSummary() string {
 }
 
 func ping(addr string) error {
-	c, err := dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	_, err = c.call("PING")
+	_, err = c.Do("PING")
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
 )
@@ -78,7 +79,7 @@ func newHist() *hdrhistogram.Histogram { return hdrhistogram.New(histMin, histMa
 type generator struct {
 	cfg  *config
 	keys *workload.Keys
-	enc  *encoder
+	enc  *workload.Encoder
 	prog *report.Progress
 	seed atomic.Uint64
 }
@@ -193,7 +194,7 @@ func (g *generator) loop(c net.Conn, st *connState, scen scenario, phase *atomic
 	smp := g.keys.Sampler(g.seed.Add(1))
 	r := smp.Rand()
 	p := scen.pipeline
-	buf := make([]byte, 0, p*(64+len(g.enc.setTail)))
+	buf := make([]byte, 0, p*g.enc.MaxLen())
 	for {
 		ph := phase.Load()
 		if ph == phaseStop {
@@ -202,9 +203,9 @@ func (g *generator) loop(c net.Conn, st *connState, scen scenario, phase *atomic
 		buf = buf[:0]
 		for range p {
 			if r.Float64() < scen.read {
-				buf = g.enc.get(buf, smp.Next())
+				buf = g.enc.Get(buf, smp.Next())
 			} else {
-				buf = g.enc.set(buf, smp.Next())
+				buf = g.enc.Set(buf, smp.Next())
 			}
 		}
 		start := time.Now()
@@ -213,7 +214,7 @@ func (g *generator) loop(c net.Conn, st *connState, scen scenario, phase *atomic
 			return
 		}
 		for range p {
-			e, err := readReply(br)
+			_, e, err := resp.Read(br)
 			if err != nil {
 				st.fail(err, phase)
 				return
@@ -272,14 +273,14 @@ func (g *generator) preload(t target) error {
 				hi := min(lo+depth, n)
 				buf = buf[:0]
 				for k := lo; k < hi; k++ {
-					buf = g.enc.set(buf, k)
+					buf = g.enc.Set(buf, k)
 				}
 				err := func() error {
 					if _, err := c.Write(buf); err != nil {
 						return err
 					}
 					for range hi - lo {
-						e, err := readReply(br)
+						_, e, err := resp.Read(br)
 						if err != nil {
 							return err
 						}

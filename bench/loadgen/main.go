@@ -158,7 +158,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	total := len(scens) * cfg.rounds * len(targets)
 	fmt.Fprintf(stderr, "loadgen: %d runs of %v (+%v warm-up): %d conns, %s keys (%s), %d B values, GOMAXPROCS %d\n",
 		total, cfg.duration, cfg.warmup, cfg.conns, report.SI(float64(cfg.keys)), cfg.dist, cfg.valueSize, runtime.GOMAXPROCS(0))
-	g := &generator{cfg: &cfg, keys: keys, enc: newEncoder(workload.Value(cfg.valueSize)), prog: report.NewProgress(stderr, total)}
+	g := &generator{cfg: &cfg, keys: keys, enc: workload.NewEncoder(workload.Value(cfg.valueSize)), prog: report.NewProgress(stderr, total)}
 	if cfg.preload {
 		for _, t := range targets {
 			if err := g.preload(t); err != nil {

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"io"
 	"log/slog"
@@ -165,32 +163,5 @@ func TestLoopbackOnly(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"-addr", "10.1.2.3:6379", "-duration", "1s"}, &out, &errb); code != 2 {
 		t.Errorf("exit %d for a non-loopback address", code)
-	}
-}
-
-func TestReadReply(t *testing.T) {
-	in := "+OK\r\n:12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n$1\r\nx\r\n-ERR inner\r\n-ERR top\r\n*-1\r\n"
-	r := bufio.NewReader(strings.NewReader(in))
-	want := []string{"", "", "", "", "ERR inner", "ERR top", ""}
-	for i, w := range want {
-		e, err := readReply(r)
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
-		}
-		if string(e) != w {
-			t.Errorf("reply %d: error %q, want %q", i, e, w)
-		}
-	}
-	if _, err := readReply(bufio.NewReader(strings.NewReader("?\r\n"))); !errors.Is(err, errProtocol) {
-		t.Errorf("bad type byte: %v", err)
-	}
-}
-
-func TestEncoder(t *testing.T) {
-	e := newEncoder([]byte("vv"))
-	got := string(e.set(e.get(nil, 7), 8))
-	want := "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000007\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000008\r\n$2\r\nvv\r\n"
-	if got != want {
-		t.Fatalf("got %q", got)
 	}
 }

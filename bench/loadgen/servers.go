@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 )
 
 // server is a process that -compare started on a free 127.0.0.1 port and
@@ -65,7 +66,7 @@ func ping(addr string) error {
 	if _, err := c.Write([]byte("*1\r\n$4\r\nPING\r\n")); err != nil {
 		return err
 	}
-	e, err := readReply(bufio.NewReader(c))
+	_, e, err := resp.Read(bufio.NewReader(c))
 	if err == nil && e != nil {
 		err = fmt.Errorf("PING: %s", e)
 	}

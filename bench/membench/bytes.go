@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 )
 
 // bytesRun is one server filled with cfg.keys keys.
@@ -77,7 +78,7 @@ func (b *bench) bytesOne(name string, ld *loader) (*bytesRun, error) {
 		return nil, err
 	}
 	r.usedSettled = usedMemory(s)
-	if r.dbsize, err = s.admin.dbsize(); err != nil {
+	if r.dbsize, err = s.admin.DBSize(); err != nil {
 		return nil, err
 	}
 	if r.dbsize != int64(cfg.keys) {
@@ -94,11 +95,11 @@ func (b *bench) bytesOne(name string, ld *loader) (*bytesRun, error) {
 
 // usedMemory is INFO's used_memory, -1 if the server does not say.
 func usedMemory(s *server) int64 {
-	f, err := s.admin.info("memory")
+	f, err := s.admin.Info("memory")
 	if err != nil {
 		return -1
 	}
-	return infoInt(f, "used_memory")
+	return resp.InfoInt(f, "used_memory")
 }
 
 func (b *bench) bytesResult(runs []*bytesRun) *report.Result {

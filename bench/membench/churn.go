@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
 )
 
@@ -138,11 +139,11 @@ func (b *bench) churnOne(name string) (*churnRun, error) {
 	if r.base, err = idleRSS(s); err != nil {
 		return nil, err
 	}
-	info, err := s.admin.info("memory")
+	info, err := s.admin.Info("memory")
 	if err != nil {
 		return nil, err
 	}
-	r.maxmemory, r.policy = infoInt(info, "maxmemory"), info["maxmemory_policy"]
+	r.maxmemory, r.policy = resp.InfoInt(info, "maxmemory"), info["maxmemory_policy"]
 	if r.maxmemory != cfg.maxmemoryBytes {
 		r.status = fmt.Sprintf("INFO says maxmemory %d, not %d", r.maxmemory, cfg.maxmemoryBytes)
 		b.problem("churn, %s accepted --maxmemory %s but %s: the limit may not be applied", name, cfg.maxmemory, r.status)
@@ -202,7 +203,7 @@ func (b *bench) churnOne(name string) (*churnRun, error) {
 					key = appendKey(key[:0], rnd.IntN(cfg.churnKeys))
 					size := cfg.churnValueMin + rnd.IntN(cfg.churnValueMax-cfg.churnValueMin+1)
 					ttl = strconv.AppendInt(ttl[:0], cfg.ttlMin.Milliseconds()+rnd.Int64N(ttlSpan+1), 10)
-					buf = appendCommand(buf, set, key, value[:size], px, ttl)
+					buf = resp.AppendCommand(buf, set, key, value[:size], px, ttl)
 				}
 				c.SetDeadline(time.Now().Add(time.Minute))
 				if _, err := c.Write(buf); err != nil {
@@ -212,7 +213,7 @@ func (b *bench) churnOne(name string) (*churnRun, error) {
 					return
 				}
 				for range cfg.loadPipeline {
-					e, _, err := readReply(br)
+					_, e, err := resp.Read(br)
 					if err != nil {
 						mu.Lock()
 						ioErr = err
@@ -240,12 +241,12 @@ func (b *bench) churnOne(name string) (*churnRun, error) {
 		if sm.rss, err = s.rss(); err != nil {
 			return sm, err
 		}
-		f, err := s.admin.info("memory", "stats")
+		f, err := s.admin.Info("memory", "stats")
 		if err != nil {
 			return sm, err
 		}
-		sm.used, sm.evicted, sm.expired = infoInt(f, "used_memory"), infoInt(f, "evicted_keys"), infoInt(f, "expired_keys")
-		if sm.keys, err = s.admin.dbsize(); err != nil {
+		sm.used, sm.evicted, sm.expired = resp.InfoInt(f, "used_memory"), resp.InfoInt(f, "evicted_keys"), resp.InfoInt(f, "expired_keys")
+		if sm.keys, err = s.admin.DBSize(); err != nil {
 			return sm, err
 		}
 		return sm, nil

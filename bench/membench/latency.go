@@ -16,6 +16,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 )
 
@@ -120,7 +121,7 @@ func (b *bench) latencyOne(name string, n int, ld *loader, label string) (*laten
 		return nil, err
 	}
 	r.usedLoaded = usedMemory(s)
-	if r.dbsize, err = s.admin.dbsize(); err != nil {
+	if r.dbsize, err = s.admin.DBSize(); err != nil {
 		return nil, err
 	}
 	if r.dbsize != int64(n) {
@@ -207,7 +208,8 @@ func (b *bench) steady(s *server, n int, label string, mark func()) (*steadyResu
 					st.err = err
 					return
 				}
-				e, isNil, err := readReply(br)
+				k, e, err := resp.Read(br)
+				isNil := k == resp.Nil
 				if err != nil {
 					st.err = err
 					return

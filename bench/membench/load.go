@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
 )
 
@@ -83,7 +84,7 @@ func (ld *loader) load(s *server, n int) (time.Duration, error) {
 					return
 				}
 				for i := lo; i < hi; i++ {
-					e, _, err := readReply(br)
+					_, e, err := resp.Read(br)
 					if err != nil {
 						fail(err)
 						return

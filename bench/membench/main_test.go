@@ -13,6 +13,7 @@ import (
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 )
 
 var (
@@ -364,28 +365,9 @@ func TestRejectionReason(t *testing.T) {
 	}
 }
 
-func TestRESP(t *testing.T) {
-	got := string(appendCommand(appendKey(nil, 0), []byte("SET"), appendKey(nil, 1234567), []byte("vv")))
+func TestAppendKey(t *testing.T) {
+	got := string(resp.AppendCommand(appendKey(nil, 0), []byte("SET"), appendKey(nil, 1234567), []byte("vv")))
 	if want := "key:0*3\r\n$3\r\nSET\r\n$11\r\nkey:1234567\r\n$2\r\nvv\r\n"; got != want {
 		t.Errorf("got %q, want %q", got, want)
-	}
-	in := "+OK\r\n:12\r\n$3\r\nabc\r\n$-1\r\n*2\r\n$1\r\nx\r\n-ERR inner\r\n-OOM full\r\n*-1\r\n_\r\n"
-	r := bufio.NewReader(strings.NewReader(in))
-	for i, w := range []struct {
-		err   string
-		isNil bool
-	}{{"", false}, {"", false}, {"", false}, {"", true}, {"ERR inner", false}, {"OOM full", false}, {"", true}, {"", true}} {
-		e, isNil, err := readReply(r)
-		if err != nil {
-			t.Fatalf("reply %d: %v", i, err)
-		}
-		if string(e) != w.err || isNil != w.isNil {
-			t.Errorf("reply %d: %q nil=%v, want %q nil=%v", i, e, isNil, w.err, w.isNil)
-		}
-	}
-	f := parseInfo("# Memory\r\nused_memory:1024\r\nmaxmemory_policy:allkeys-lru\r\n\r\n# Stats\r\nevicted_keys:7\r\n")
-	if infoInt(f, "used_memory") != 1024 || infoInt(f, "evicted_keys") != 7 || f["maxmemory_policy"] != "allkeys-lru" ||
-		infoInt(f, "absent") != -1 || len(f) != 3 {
-		t.Errorf("parseInfo: %v", f)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
+	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 )
 
@@ -29,8 +30,8 @@ type server struct {
 	args    []string // what it was started with
 	p       *proc.Process
 	logPath string
-	admin   *conn // one connection for INFO and DBSIZE, open for the process's life
-	gctrace bool  // its log has GODEBUG=gctrace=1 lines
+	admin   *resp.Conn // one connection for INFO and DBSIZE, open for the process's life
+	gctrace bool       // its log has GODEBUG=gctrace=1 lines
 }
 
 func (s *server) pid() int { return s.p.Pid() }
@@ -214,7 +215,7 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 		}
 		return nil, se
 	}
-	if s.admin, err = dial(addr); err != nil {
+	if s.admin, err = resp.Dial(addr); err != nil {
 		l.stop(s)
 		return nil, err
 	}
@@ -222,12 +223,12 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 }
 
 func ping(addr string) error {
-	c, err := dial(addr)
+	c, err := resp.Dial(addr)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	reply, err := c.do("PING")
+	reply, err := c.Do("PING")
 	if err == nil && reply != "PONG" {
 		err = fmt.Errorf("PING answered %q", reply)
 	}

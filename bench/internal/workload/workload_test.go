@@ -77,3 +77,12 @@ func TestParse(t *testing.T) {
 		t.Error("unknown distribution accepted")
 	}
 }
+
+func TestEncoder(t *testing.T) {
+	e := NewEncoder([]byte("vv"))
+	got := string(e.Set(e.Get(nil, 7), 8))
+	want := "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000007\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000008\r\n$2\r\nvv\r\n"
+	if got != want {
+		t.Fatalf("got %q", got)
+	}
+}
