@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,18 +69,6 @@ func memoryArgs(maxmemory int64, policy string, samples int) []string {
 	return a
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the server binds it; the start then fails
-// clearly.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // started is a server process of one run.
 type started struct {
 	p       *proc.Process
@@ -99,7 +86,7 @@ func (e *errRejected) Error() string { return "rejected: " + e.reason }
 // start runs a fresh server of kind k with args, logging to dir/<name>.log,
 // and waits until it answers PING.
 func start(k *serverKind, args []string, dir, name string) (*started, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}

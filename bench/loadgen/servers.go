@@ -21,22 +21,10 @@ type server struct {
 	version string
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the server binds it; startServer then fails
-// clearly rather than measuring the wrong thing.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startServer runs path with the arguments args(port) gives, logging to
 // dir/<name>.log, and waits until it answers PING.
 func startServer(name, dir, path string, args func(port int) []string) (*server, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -104,17 +103,6 @@ func (l *launcher) resolve(logf func(string, ...any)) (servers []string, notes [
 	return servers, notes, nil
 }
 
-// freePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the server binds it; the start then fails clearly.
-func freePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
-}
-
 // startError is a server that did not come up; rejected says it exited
 // before answering PING, most often because it refused one of its flags
 // (reason is the log line that says why).
@@ -165,7 +153,7 @@ func rejectionReason(log string) string {
 // flags, then -cachesrv-args or -redis-args, then extra; waits until it
 // answers PING; and opens its admin connection.
 func (l *launcher) start(name string, extra []string) (*server, error) {
-	port, err := freePort()
+	port, err := proc.FreePort()
 	if err != nil {
 		return nil, err
 	}
