@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -39,19 +38,8 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	url := fs.String("url", "", "URL to ask (default http://<metrics-addr>/healthz, metrics-addr from $CACHESRV_METRICS_ADDR or 127.0.0.1:9121)")
 	ready := fs.Bool("ready", false, "ask /readyz instead of /healthz (ignored with --url)")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, healthcheckUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cachesrv healthcheck: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseSubcommand(fs, "healthcheck", healthcheckUsage, args, stderr); !ok {
+		return code
 	}
 	target := *url
 	if target == "" {

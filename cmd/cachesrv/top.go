@@ -48,19 +48,8 @@ func runTop(args []string, stdin *os.File, stdout, stderr io.Writer) int {
 	iterations := fs.Int("iterations", 0, "print this many plain frames, then exit (0 = until q / Ctrl-C)")
 	once := fs.Bool("once", false, "print one plain frame and exit (--iterations 1)")
 	rows := fs.Int("rows", 0, "shards listed by wait time (0 = as many as fit the terminal; 10 in plain frames)")
-	fs.Usage = func() {
-		fmt.Fprint(stderr, topUsage)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "cachesrv top: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseSubcommand(fs, "top", topUsage, args, stderr); !ok {
+		return code
 	}
 	if *once {
 		*iterations = 1
@@ -734,4 +723,26 @@ func readReply(r *bufio.Reader, depth int) (any, error) {
 		return out, nil
 	}
 	return nil, fmt.Errorf("unknown reply type %q", kind)
+}
+
+// parseSubcommand parses a subcommand's flags, printing usage and then the
+// flags for --help. It returns false, with the exit code, when the
+// subcommand should stop: 0 after --help, 2 after a bad flag or a stray
+// argument.
+func parseSubcommand(fs *flag.FlagSet, name, usage string, args []string, stderr io.Writer) (int, bool) {
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "cachesrv %s: unexpected argument %q\n", name, fs.Arg(0))
+		return 2, false
+	}
+	return 0, true
 }
