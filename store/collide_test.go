@@ -41,8 +41,8 @@ func TestCollisionDeleteOrders(t *testing.T) {
 	for _, order := range [][]string{{"aa", "bb"}, {"bb", "aa"}} {
 		t.Run(strings.Join(order, ","), func(t *testing.T) {
 			s, _ := newTestStore(t, Options{Shards: 1, Hash: lenHash})
-			set(s, "aa", "A", 0) // in the index
-			set(s, "bb", "B", 0) // in the overflow map
+			set(s, "aa", "A", 0) // at its home slot
+			set(s, "bb", "B", 0) // same fingerprint, the next slot
 			if !del(s, order[0]) {
 				t.Fatalf("Delete(%s) = false", order[0])
 			}

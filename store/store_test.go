@@ -555,7 +555,7 @@ func TestRandomKey(t *testing.T) {
 	set(s2, "b", "2", 0)
 	del(s2, "a")
 	if k, ok := s2.Tx().RandomKey(); !ok || string(k) != "b" {
-		t.Fatalf("RandomKey with only a collided key = %q %v", k, ok)
+		t.Fatalf("RandomKey with only a key whose hash collides = %q %v", k, ok)
 	}
 }
 
