@@ -29,6 +29,8 @@ var shardFields = [...]string{
 	"lock_contended",     // acquisitions that had to wait for another holder
 	"lock_wait_usec",     // total time spent waiting, microseconds
 	"lock_max_wait_usec", // longest single wait, microseconds
+	"used_memory",        // what counts against maxmemory: chunks, index and ghost tables
+	"evicted_keys",       // keys evicted to stay under maxmemory
 }
 
 // cmdCachesrvShards replies with the per-shard statistics table: an array
@@ -42,6 +44,7 @@ func cmdCachesrvShards(c *client, _ [][]byte, _ store.Tx) {
 			int64(i), s.Keys, s.KeysWithTTL, s.LiveBytes, s.Arena, s.Expired,
 			int64(s.LockAcquisitions), int64(s.LockContended),
 			int64(s.LockWait / time.Microsecond), int64(s.LockMaxWait / time.Microsecond),
+			s.Mem, s.Evicted,
 		}
 		c.WriteArray(2 * len(shardFields))
 		for j, name := range shardFields {

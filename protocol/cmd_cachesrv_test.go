@@ -74,6 +74,13 @@ func TestCachesrvShardsTable(t *testing.T) {
 	if live, _ := ts.store.UsedBytes(); bytes != live {
 		t.Errorf("bytes sum %d, store live bytes %d", bytes, live)
 	}
+	var used int64
+	for _, r := range rows {
+		used += r["used_memory"]
+	}
+	if used != ts.store.Used() || used < bytes {
+		t.Errorf("used_memory sum %d, store Used %d, live bytes %d", used, ts.store.Used(), bytes)
+	}
 	// Each key lives in the shard the store says.
 	perShard := make([]int64, 16)
 	for i := range 100 {
@@ -98,13 +105,13 @@ func TestCachesrvShardsTable(t *testing.T) {
 
 	r := ts.raw(t)
 	r.expectReply(errReply("ERR wrong number of arguments for 'cachesrv.shards' command"), "CACHESRV.SHARDS", "extra")
-	if got := r.do("cachesrv.shards"); !strings.HasPrefix(got, "*16\r\n*20\r\n$5\r\nshard\r\n:0\r\n$4\r\nkeys\r\n:") {
+	if got := r.do("cachesrv.shards"); !strings.HasPrefix(got, "*16\r\n*24\r\n$5\r\nshard\r\n:0\r\n$4\r\nkeys\r\n:") {
 		t.Errorf("raw reply begins %q", got[:min(len(got), 60)])
 	}
 	// Inside MULTI it is queued and runs in EXEC like any command.
 	r.expectReply("+OK\r\n", "MULTI")
 	r.expectReply("+QUEUED\r\n", "CACHESRV.SHARDS")
-	if got := r.do("EXEC"); !strings.HasPrefix(got, "*1\r\n*16\r\n*20\r\n") {
+	if got := r.do("EXEC"); !strings.HasPrefix(got, "*1\r\n*16\r\n*24\r\n") {
 		t.Errorf("EXEC reply begins %q", got[:min(len(got), 40)])
 	}
 }

@@ -54,7 +54,8 @@ func (s *lockStats) waited(d time.Duration) {
 type ShardStats struct {
 	Keys, KeysWithTTL     int64
 	LiveBytes, Arena      int64 // bytes of live entries; bytes of chunks held
-	Expired               int64
+	Expired, Evicted      int64
+	Mem                   int64 // what counts against maxmemory: chunks, index, ghost
 	LockAcquisitions      uint64
 	LockContended         uint64
 	LockWait, LockMaxWait time.Duration
@@ -70,6 +71,8 @@ func (s *Store) Stats() []ShardStats {
 			LiveBytes:        sh.liveBytes.Load(),
 			Arena:            sh.arena.Load(),
 			Expired:          sh.expired.Load(),
+			Evicted:          sh.evicted.Load(),
+			Mem:              sh.mem.Load(),
 			LockAcquisitions: sh.acquisitions.Load(),
 			LockContended:    sh.contended.Load(),
 			LockWait:         time.Duration(sh.waitNanos.Load()),

@@ -25,13 +25,15 @@ func TestClusterProcesses(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	ports := []string{freePort(t), freePort(t), freePort(t)}
-	gossip := []string{freePort(t), freePort(t), freePort(t)}
-	metrics := []string{freePort(t), freePort(t), freePort(t)}
+	all := freePorts(t, 9)
+	ports, gossip, metrics := all[0:3], all[3:6], all[6:9]
 	var procs []*exec.Cmd
+	logs := make([]*strings.Builder, 3)
 	for i := range 3 {
 		cmd := exec.Command(bin, "--cluster", "--port", ports[i], "--gossip-port", gossip[i],
 			"--join", "127.0.0.1:"+gossip[0], "--metrics-addr", "127.0.0.1:"+metrics[i])
+		logs[i] = &strings.Builder{}
+		cmd.Stderr = logs[i]
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -55,6 +57,11 @@ func TestClusterProcesses(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			for i, p := range procs {
+				p.Process.Kill()
+				p.Wait()
+				t.Logf("node %d log:\n%s", i, logs[i].String())
+			}
 			t.Fatal("three processes did not form a cluster within 20 s")
 		}
 		time.Sleep(50 * time.Millisecond)

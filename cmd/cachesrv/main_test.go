@@ -114,12 +114,28 @@ func TestProcessServesAndStopsOnSIGTERM(t *testing.T) {
 	}
 }
 
-func freePort(t *testing.T) string {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+func freePort(t *testing.T) string { return freePorts(t, 1)[0] }
+
+// freePorts returns n distinct ports free on 127.0.0.1 for both TCP and
+// UDP (memberlist binds both), holding each until all are found, so that
+// the kernel cannot hand out one twice. Another process may still take
+// one before the server binds it; the server then exits, and says so.
+func freePorts(t *testing.T, n int) []string {
+	t.Helper()
+	var ports []string
+	for len(ports) < n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		pc, err := net.ListenPacket("udp", "127.0.0.1:"+port)
+		if err != nil {
+			continue // its UDP twin is taken: try another
+		}
+		defer pc.Close()
+		ports = append(ports, port)
 	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+	return ports
 }
