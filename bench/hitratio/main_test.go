@@ -2,23 +2,17 @@ package main
 
 import (
 	"context"
-	"flag"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
 	"github.com/cachesrv/cachesrv/bench/internal/resp"
-	"github.com/cachesrv/cachesrv/protocol"
-	"github.com/cachesrv/cachesrv/store"
 )
 
 // fakeServerEnv makes the test binary act as a cachesrv process without
@@ -31,57 +25,16 @@ const fakeServerEnv = "HITRATIO_TEST_FAKE_CACHESRV"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeServerEnv) == "1" {
-		os.Exit(fakeServer(os.Args[1:]))
+		os.Exit(benchtest.StandIn(os.Args[1:], "hitratio test stand-in"))
 	}
 	os.Exit(m.Run())
 }
 
-func fakeServer(args []string) int {
-	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
-	bind := fs.String("bind", "127.0.0.1", "")
-	port := fs.Int("port", 0, "")
-	fs.String("log-level", "", "")
-	fs.String("metrics-addr", "", "")
-	version := fs.Bool("version", false, "")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *version {
-		os.Stdout.WriteString("cachesrv (hitratio test stand-in)\n")
-		return 0
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(*bind, strconv.Itoa(*port)))
-	if err != nil {
-		return 1
-	}
-	srv := newServer(ln)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
-	<-sig
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
-	return 0
-}
-
-func newServer(ln net.Listener) *protocol.Server {
-	st, err := store.New(store.Options{Shards: 16})
-	if err != nil {
-		panic(err)
-	}
-	srv := protocol.NewServer(protocol.NewConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	go srv.Serve(ln)
-	return srv
-}
-
-// needRedis skips the test without redis-server in PATH, unless
-// CACHESRV_REQUIRE_REDIS_TOOLS=1 says it must run.
+// needRedis skips the test without redis-server in PATH (or fails it,
+// see benchtest.HaveRedis).
 func needRedis(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CACHESRV_REQUIRE_REDIS_TOOLS") == "1" {
-			t.Fatalf("redis-server not found, and CACHESRV_REQUIRE_REDIS_TOOLS=1: %v", err)
-		}
+	if !benchtest.HaveRedis(t) {
 		t.Skip("redis-server not in PATH")
 	}
 }
@@ -241,7 +194,7 @@ func TestReplayCountsRepeatsInBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(ln)
+	srv, _ := benchtest.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -3,22 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
-	"flag"
-	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/exec"
-	"os/signal"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
-	"github.com/cachesrv/cachesrv/protocol"
-	"github.com/cachesrv/cachesrv/store"
 )
 
 // fakeServerEnv makes the test binary act as a cachesrv process, so that
@@ -28,46 +22,9 @@ const fakeServerEnv = "LOADGEN_TEST_FAKE_CACHESRV"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(fakeServerEnv) == "1" {
-		os.Exit(fakeServer(os.Args[1:]))
+		os.Exit(benchtest.StandIn(os.Args[1:], "loadgen test stand-in"))
 	}
 	os.Exit(m.Run())
-}
-
-func fakeServer(args []string) int {
-	fs := flag.NewFlagSet("fake", flag.ContinueOnError)
-	bind := fs.String("bind", "127.0.0.1", "")
-	port := fs.Int("port", 0, "")
-	fs.String("log-level", "", "")
-	version := fs.Bool("version", false, "")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *version {
-		os.Stdout.WriteString("cachesrv (loadgen test stand-in)\n")
-		return 0
-	}
-	ln, err := net.Listen("tcp", net.JoinHostPort(*bind, strconv.Itoa(*port)))
-	if err != nil {
-		return 1
-	}
-	srv, _ := newServer(ln)
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM)
-	<-sig
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	srv.Shutdown(ctx)
-	return 0
-}
-
-func newServer(ln net.Listener) (*protocol.Server, *store.Store) {
-	st, err := store.New(store.Options{Shards: 16})
-	if err != nil {
-		panic(err)
-	}
-	srv := protocol.NewServer(protocol.NewConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	go srv.Serve(ln)
-	return srv, st
 }
 
 func TestAgainstInProcessServer(t *testing.T) {
@@ -75,7 +32,7 @@ func TestAgainstInProcessServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, st := newServer(ln)
+	srv, st := benchtest.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
 	"github.com/cachesrv/cachesrv/bench/internal/resp"
@@ -52,10 +53,7 @@ func cachesrvBin(t *testing.T) string {
 // tests run cachesrv alone, unless CACHESRV_REQUIRE_REDIS_TOOLS=1.
 func servers(t *testing.T) []string {
 	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CACHESRV_REQUIRE_REDIS_TOOLS") == "1" {
-			t.Fatalf("redis-server not found, and CACHESRV_REQUIRE_REDIS_TOOLS=1: %v", err)
-		}
+	if !benchtest.HaveRedis(t) {
 		t.Log("redis-server not found: cachesrv only")
 		return []string{cachesrvName}
 	}
