@@ -347,56 +347,23 @@ func (b *bench) preload(lc *localCluster) error {
 	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: lc.addrs(), PoolSize: workers, Protocol: 2, DisableIdentity: true})
 	defer c.Close()
 	ctx := context.Background()
-	var (
-		next  atomic.Int64
-		done  atomic.Int64
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		first error
-	)
 	n := len(b.keys)
 	start := time.Now()
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				lo := int(next.Add(depth)) - depth
-				if lo >= n {
-					return
-				}
-				hi := min(lo+depth, n)
-				_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-					for k := lo; k < hi; k++ {
-						p.Set(ctx, b.keys[k], b.value, 0)
-					}
-					return nil
-				})
-				if err != nil {
-					errMu.Lock()
-					first = err
-					errMu.Unlock()
-					return
-				}
-				done.Add(int64(hi - lo))
+	err := workload.Batches(workers, n, depth, func(_, lo, hi int) error {
+		_, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for k := lo; k < hi; k++ {
+				p.Set(ctx, b.keys[k], b.value, 0)
 			}
-		}()
+			return nil
+		})
+		return err
+	}, func(done int64) {
+		b.prog.Note("preloading the %s cluster: %.0f%% of %s keys", lc.mode, 100*float64(done)/float64(n), report.SI(float64(n)))
+	})
+	if err == nil {
+		b.prog.Note("preloaded %s keys of %d B into the %s cluster in %v", report.SI(float64(n)), b.cfg.valueSize, lc.mode, time.Since(start).Round(time.Millisecond))
 	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-finished:
-			if first == nil {
-				b.prog.Note("preloaded %s keys of %d B into the %s cluster in %v", report.SI(float64(n)), b.cfg.valueSize, lc.mode, time.Since(start).Round(time.Millisecond))
-			}
-			return first
-		case <-tick.C:
-			b.prog.Note("preloading the %s cluster: %.0f%% of %s keys", lc.mode, 100*float64(done.Load())/float64(n), report.SI(float64(n)))
-		}
-	}
+	return err
 }
 
 // slotMap loads CLUSTER SLOTS from node 1 through go-redis, as a

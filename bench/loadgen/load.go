@@ -250,71 +250,41 @@ func (g *generator) preload(t target) error {
 	if err != nil {
 		return err
 	}
-	var (
-		done  atomic.Int64
-		next  atomic.Int64
-		wg    sync.WaitGroup
-		errMu sync.Mutex
-		first error
-	)
-	start := time.Now()
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer c.Close()
-			br := bufio.NewReaderSize(c, 64<<10)
-			var buf []byte
-			for {
-				lo := int(next.Add(depth)) - depth
-				if lo >= n {
-					return
-				}
-				hi := min(lo+depth, n)
-				buf = buf[:0]
-				for k := lo; k < hi; k++ {
-					buf = g.enc.Set(buf, k)
-				}
-				err := func() error {
-					if _, err := c.Write(buf); err != nil {
-						return err
-					}
-					for range hi - lo {
-						_, e, err := resp.Read(br)
-						if err != nil {
-							return err
-						}
-						if e != nil {
-							return fmt.Errorf("SET: %s", e)
-						}
-					}
-					return nil
-				}()
-				if err != nil {
-					errMu.Lock()
-					first = err
-					errMu.Unlock()
-					return
-				}
-				done.Add(int64(hi - lo))
-			}
-		}()
-	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-finished:
-			errMu.Lock()
-			defer errMu.Unlock()
-			if first == nil {
-				g.prog.Note("preloaded %s keys of %d B into %s in %v", report.SI(float64(n)), g.cfg.valueSize, t.name, time.Since(start).Round(time.Millisecond))
-			}
-			return first
-		case <-tick.C:
-			g.prog.Note("preloading %s: %.0f%% of %s keys", t.name, 100*float64(done.Load())/float64(n), report.SI(float64(n)))
+	defer func() {
+		for _, c := range conns {
+			c.Close()
 		}
+	}()
+	readers := make([]*bufio.Reader, len(conns))
+	bufs := make([][]byte, len(conns))
+	for i, c := range conns {
+		readers[i] = bufio.NewReaderSize(c, 64<<10)
 	}
+	start := time.Now()
+	err = workload.Batches(len(conns), n, depth, func(w, lo, hi int) error {
+		buf := bufs[w][:0]
+		for k := lo; k < hi; k++ {
+			buf = g.enc.Set(buf, k)
+		}
+		bufs[w] = buf
+		if _, err := conns[w].Write(buf); err != nil {
+			return err
+		}
+		for range hi - lo {
+			_, e, err := resp.Read(readers[w])
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				return fmt.Errorf("SET: %s", e)
+			}
+		}
+		return nil
+	}, func(done int64) {
+		g.prog.Note("preloading %s: %.0f%% of %s keys", t.name, 100*float64(done)/float64(n), report.SI(float64(n)))
+	})
+	if err == nil {
+		g.prog.Note("preloaded %s keys of %d B into %s in %v", report.SI(float64(n)), g.cfg.valueSize, t.name, time.Since(start).Round(time.Millisecond))
+	}
+	return err
 }

@@ -4,9 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"net"
-	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
@@ -39,95 +36,58 @@ func (ld *loader) load(s *server, n int) (time.Duration, error) {
 		}
 		conns = append(conns, c)
 	}
-	tail := strconv.AppendInt([]byte("$"), int64(len(ld.value)), 10)
-	tail = append(tail, "\r\n"...)
-	tail = append(tail, ld.value...)
-	tail = append(tail, "\r\n"...)
 
-	var (
-		next, done atomic.Int64
-		wg         sync.WaitGroup
-		errOnce    sync.Once
-		firstErr   error
-		failed     atomic.Bool
-	)
-	fail := func(err error) {
-		errOnce.Do(func() { firstErr = err })
-		failed.Store(true)
+	readers := make([]*bufio.Reader, len(conns))
+	bufs, keys := make([][]byte, len(conns)), make([][]byte, len(conns))
+	for i, c := range conns {
+		readers[i] = bufio.NewReaderSize(c, 64<<10)
 	}
 	start := time.Now()
-	for _, c := range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			br := bufio.NewReaderSize(c, 64<<10)
-			var buf, key []byte
-			for !failed.Load() {
-				lo := int(next.Add(int64(ld.depth))) - ld.depth
-				if lo >= n {
-					return
-				}
-				hi := min(lo+ld.depth, n)
-				buf = buf[:0]
-				for i := lo; i < hi; i++ {
-					key = appendKey(key[:0], i)
-					buf = append(buf, "*3\r\n$3\r\nSET\r\n$"...)
-					buf = strconv.AppendInt(buf, int64(len(key)), 10)
-					buf = append(buf, "\r\n"...)
-					buf = append(buf, key...)
-					buf = append(buf, "\r\n"...)
-					buf = append(buf, tail...)
-				}
-				c.SetDeadline(time.Now().Add(time.Minute)) // a stuck server cannot hang the run
-				if _, err := c.Write(buf); err != nil {
-					fail(err)
-					return
-				}
-				for i := lo; i < hi; i++ {
-					_, e, err := resp.Read(br)
-					if err != nil {
-						fail(err)
-						return
-					}
-					if e != nil {
-						fail(fmt.Errorf("SET key:%d: %s", i, e))
-						return
-					}
-				}
-				done.Add(int64(hi - lo))
-			}
-		}()
-	}
-	finished := make(chan struct{})
-	go func() { wg.Wait(); close(finished) }()
-	tick := time.NewTicker(time.Second)
-	defer tick.Stop()
 	last, lastDone := start, int64(0)
-	for {
-		select {
-		case <-finished:
-			took := time.Since(start)
-			if firstErr != nil {
-				if err := s.exited(); err != nil {
-					return took, err
-				}
-				return took, firstErr
-			}
-			ld.prog.Note("loaded %s keys of %d B into %s in %v (%s SET/s)", report.SI(float64(n)), len(ld.value), s.name,
-				took.Round(time.Millisecond), report.SI(float64(n)/took.Seconds()))
-			return took, nil
-		case now := <-tick.C:
-			d := done.Load()
-			rss := "?"
-			if r, err := s.rss(); err == nil {
-				rss = mib(r)
-			}
-			ld.prog.Note("loading %s: %3.0f%% of %s keys, %s SET/s, RSS %s", s.name, 100*float64(d)/float64(n),
-				report.SI(float64(n)), report.SI(float64(d-lastDone)/now.Sub(last).Seconds()), rss)
-			last, lastDone = now, d
+	err := workload.Batches(len(conns), n, ld.depth, func(w, lo, hi int) error {
+		c, buf, key := conns[w], bufs[w][:0], keys[w]
+		for i := lo; i < hi; i++ {
+			key = appendKey(key[:0], i)
+			buf = resp.AppendCommand(buf, setCmd, key, ld.value)
 		}
+		bufs[w], keys[w] = buf, key
+		c.SetDeadline(time.Now().Add(time.Minute)) // a stuck server cannot hang the run
+		if _, err := c.Write(buf); err != nil {
+			return err
+		}
+		for i := lo; i < hi; i++ {
+			_, e, err := resp.Read(readers[w])
+			if err != nil {
+				return err
+			}
+			if e != nil {
+				return fmt.Errorf("SET key:%d: %s", i, e)
+			}
+		}
+		return nil
+	}, func(d int64) {
+		now := time.Now()
+		rss := "?"
+		if r, err := s.rss(); err == nil {
+			rss = mib(r)
+		}
+		ld.prog.Note("loading %s: %3.0f%% of %s keys, %s SET/s, RSS %s", s.name, 100*float64(d)/float64(n),
+			report.SI(float64(n)), report.SI(float64(d-lastDone)/now.Sub(last).Seconds()), rss)
+		last, lastDone = now, d
+	})
+	took := time.Since(start)
+	if err != nil {
+		if xerr := s.exited(); xerr != nil {
+			return took, xerr
+		}
+		return took, err
 	}
+	ld.prog.Note("loaded %s keys of %d B into %s in %v (%s SET/s)", report.SI(float64(n)), len(ld.value), s.name,
+		took.Round(time.Millisecond), report.SI(float64(n)/took.Seconds()))
+	return took, nil
 }
+
+var setCmd = []byte("SET")
 
 func newLoader(cfg *config, prog *report.Progress) *loader {
 	return &loader{conns: cfg.loadConns, depth: cfg.loadPipeline, value: workload.Value(cfg.valueSize), prog: prog}

@@ -1,7 +1,11 @@
 package workload
 
 import (
+	"errors"
+	"fmt"
 	"math"
+	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -84,5 +88,40 @@ func TestEncoder(t *testing.T) {
 	want := "*2\r\n$3\r\nGET\r\n$16\r\nkey:000000000007\r\n*3\r\n$3\r\nSET\r\n$16\r\nkey:000000000008\r\n$2\r\nvv\r\n"
 	if got != want {
 		t.Fatalf("got %q", got)
+	}
+}
+
+func TestBatches(t *testing.T) {
+	var mu sync.Mutex
+	seen := make([]int, 1000)
+	err := Batches(4, len(seen), 7, func(w, lo, hi int) error {
+		if w < 0 || w >= 4 || hi-lo > 7 || lo >= hi {
+			return fmt.Errorf("worker %d got [%d, %d)", w, lo, hi)
+		}
+		mu.Lock()
+		for i := lo; i < hi; i++ {
+			seen[i]++
+		}
+		mu.Unlock()
+		return nil
+	}, func(int64) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, n := range seen {
+		if n != 1 {
+			t.Fatalf("index %d done %d times", i, n)
+		}
+	}
+	boom := errors.New("boom")
+	calls := atomic.Int64{}
+	err = Batches(3, 1_000_000, 10, func(w, lo, hi int) error {
+		if calls.Add(1) == 5 {
+			return boom
+		}
+		return nil
+	}, func(int64) {})
+	if err != boom || calls.Load() > 1000 {
+		t.Fatalf("after a failure: err %v, %d batches run", err, calls.Load())
 	}
 }
