@@ -179,7 +179,7 @@ func (c *client) dispatch(args [][]byte) {
 			return
 		}
 	}
-	if c.srv.store.OverLimit() && c.oomRejects(cmd) {
+	if c.oomRejects(cmd) && c.srv.store.OverLimit() {
 		shard := -1
 		if cmd.firstKey > 0 && cmd.firstKey == cmd.lastKey && len(args) > cmd.firstKey {
 			shard = c.srv.store.ShardOf(args[cmd.firstKey])
