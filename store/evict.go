@@ -235,19 +235,9 @@ func (s *shard) evictChunk(slot uint32, now int64) {
 			return
 		}
 	}
-	buf, log := c.buf, c.log
+	log := c.log
 	s.fitGhost(int(s.keys.Load()))
-	s.compacting = true
-	for off := uint32(0); off < uint32(len(buf)); {
-		e := entry(buf[off:])
-		e = e[:e.size()]
-		here := makeLoc(slot, off)
-		off += uint32(len(e))
-		key := e.key()
-		h := s.hash(key)
-		if l, ok := s.find(key, h); !ok || l != here {
-			continue
-		}
+	s.drain(slot, func(e entry, key []byte, h uint64) {
 		f := e.freq()
 		switch {
 		case e.expired(now):
@@ -258,11 +248,8 @@ func (s *shard) evictChunk(slot uint32, now int64) {
 			} else {
 				f = 0
 			}
-			nl, nb := s.alloc(len(e), logMain)
-			copy(nb, e)
-			entry(nb).setMeta(e.meta()&^(freqMax<<freqShift) | f<<freqShift)
-			s.point(key, h, nl)
-			continue
+			s.move(e, key, h, logMain).setMeta(e.meta()&^(freqMax<<freqShift) | f<<freqShift)
+			return
 		default:
 			s.evicted.Add(1)
 			if log == logSmall {
@@ -271,9 +258,7 @@ func (s *shard) evictChunk(slot uint32, now int64) {
 		}
 		s.forget(key, h, e)
 		s.liveBytes.Add(-int64(len(e)))
-	}
-	s.compacting = false
-	s.release(slot)
+	})
 }
 
 // Pressure compaction: the sampling policies free entries one by one,

@@ -190,25 +190,39 @@ func (s *shard) maybeCompact(slot uint32, frac uint32) bool {
 	if s.isTail(slot) || s.compacting || c.dead < size/frac {
 		return false
 	}
+	log := c.log
+	s.drain(slot, func(e entry, key []byte, h uint64) { s.move(e, key, h, log) })
+	return true
+}
+
+// drain calls fn for every live entry of the chunk at slot, with its key
+// and hash, then releases the chunk; fn moves each entry (move) or drops
+// it. Compaction does not start meanwhile: the chunk is being emptied.
+func (s *shard) drain(slot uint32, fn func(e entry, key []byte, h uint64)) {
 	s.compacting = true
-	buf, log := c.buf, c.log
+	buf := s.chunks[slot].buf
 	for off := uint32(0); off < uint32(len(buf)); {
 		e := entry(buf[off:])
 		e = e[:e.size()]
-		old := makeLoc(slot, off)
+		here := makeLoc(slot, off)
 		off += uint32(len(e))
 		key := e.key()
 		h := s.hash(key)
-		if l, ok := s.find(key, h); !ok || l != old {
-			continue
+		if l, ok := s.find(key, h); ok && l == here {
+			fn(e, key, h)
 		}
-		nl, nb := s.alloc(len(e), log)
-		copy(nb, e)
-		s.point(key, h, nl)
 	}
 	s.compacting = false
 	s.release(slot)
-	return true
+}
+
+// move copies key's live entry e to the tail of a log and points the
+// index at the copy, which it returns.
+func (s *shard) move(e entry, key []byte, h uint64, log uint8) entry {
+	nl, nb := s.alloc(len(e), log)
+	copy(nb, e)
+	s.point(key, h, nl)
+	return entry(nb)
 }
 
 // settle compacts the chunks sealed during the operation just finished
