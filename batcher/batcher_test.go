@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // recorder is a flush function that remembers its batches.
@@ -16,6 +18,7 @@ type recorder struct {
 	running atomic.Int32
 	overlap atomic.Bool
 	delay   time.Duration
+	hold    chan struct{} // if set, each flush returns only once it is closed
 }
 
 func (r *recorder) flush(items []int) {
@@ -26,6 +29,9 @@ func (r *recorder) flush(items []int) {
 	r.mu.Lock()
 	r.batches = append(r.batches, slices.Clone(items))
 	r.mu.Unlock()
+	if r.hold != nil {
+		<-r.hold
+	}
 	r.running.Add(-1)
 }
 
@@ -56,13 +62,16 @@ func TestSizeTrigger(t *testing.T) {
 
 func TestLingerTrigger(t *testing.T) {
 	r := &recorder{}
-	b := New(100, 20*time.Millisecond, r.flush)
+	// Long enough that the second Add comes before it ends even on a
+	// busy machine; a timer never fires early, so the lower bound holds.
+	const linger = 100 * time.Millisecond
+	b := New(100, linger, r.flush)
 	defer b.Close()
 	start := time.Now()
 	b.Add(context.Background(), 1)
 	b.Add(context.Background(), 2)
 	waitFor(t, func() bool { return len(r.all()) == 2 })
-	if waited := time.Since(start); waited < 20*time.Millisecond {
+	if waited := time.Since(start); waited < linger {
 		t.Fatalf("flushed after %v, before the linger", waited)
 	}
 	r.mu.Lock()
@@ -150,7 +159,9 @@ func TestBackPressure(t *testing.T) {
 			accepted <- i
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// Until the producer blocks in Add: then the batcher is as full as it
+	// gets (a sleep would only make that likely).
+	servertest.WaitForGoroutines(t, 1, "[select", "batcher.(*Batcher[...]).Add(")
 	if n := len(accepted); n > 2*4+1 {
 		t.Fatalf("%d items accepted while the flusher was stuck; memory is not bounded", n)
 	}
@@ -179,19 +190,18 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 // TestZeroLingerBatchesWhatIsQueued: with linger 0 a lone item is flushed
-// at once, and items queued while a flush runs go out together.
+// without waiting for more, and items queued while a flush runs go out
+// together.
 func TestZeroLingerBatchesWhatIsQueued(t *testing.T) {
-	r := &recorder{delay: 20 * time.Millisecond}
+	r := &recorder{hold: make(chan struct{})}
 	b := New(64, 0, r.flush)
-	start := time.Now()
 	b.Add(context.Background(), 0)
+	// Flushed alone: nothing else was added.
 	waitFor(t, func() bool { return len(r.all()) == 1 })
-	if d := time.Since(start); d > 15*time.Millisecond+r.delay {
-		t.Fatalf("a lone item waited %v", d)
-	}
-	for i := 1; i <= 40; i++ { // queued while the flushes sleep
+	for i := 1; i <= 40; i++ { // queued while the first flush is held
 		b.Add(context.Background(), i)
 	}
+	close(r.hold)
 	b.Close()
 	if len(r.all()) != 41 {
 		t.Fatalf("lost items")

@@ -179,13 +179,10 @@ type Cluster struct {
 	done chan struct{} // closed by Leave or Shutdown
 	wg   sync.WaitGroup
 
-	// rebuildMu serializes rebuilds, so tables are swapped and hooks run in
-	// the order the changes happened.
+	// rebuildMu serializes rebuilds, so tables are swapped in the order
+	// the changes happened.
 	rebuildMu sync.Mutex
 	badMeta   map[string]string // node -> last metadata error logged
-
-	hooksMu sync.Mutex
-	hooks   []func(old, new *Table)
 
 	// membersMu guards members, this node's copy of memberlist's view,
 	// kept from its events. The *Node values memberlist hands out point
@@ -563,7 +560,7 @@ func (c *Cluster) watch() {
 }
 
 // rebuild computes the table from memberlist's current members and, if it
-// differs from the current one, swaps it in and runs the OnChange hooks.
+// differs from the current one, swaps it in.
 func (c *Cluster) rebuild() {
 	c.rebuildMu.Lock()
 	defer c.rebuildMu.Unlock()
@@ -607,13 +604,6 @@ func (c *Cluster) rebuild() {
 		c.log.Info("slot table changed", "members", next.Len(), "joined", joined, "left", left,
 			"slots_moved", moved, "slots_owned", next.Count(c.id))
 	}
-
-	c.hooksMu.Lock()
-	hooks := slices.Clone(c.hooks)
-	c.hooksMu.Unlock()
-	for _, fn := range hooks {
-		fn(prev, next)
-	}
 }
 
 // diffSorted returns what is in b and not in a, and what is in a and not in b.
@@ -636,18 +626,6 @@ func diffSorted(a, b []string) (added, removed []string) {
 // join, leave or failure. Read it once per command or pipeline and route
 // the whole of it with that one table.
 func (c *Cluster) Table() *Table { return c.table.Load() }
-
-// OnChange registers fn to be called with the previous and the new table
-// each time the table is replaced: the hook for handing off keys and for
-// metrics. Calls come from one goroutine, in order, one at a time; fn should
-// return quickly (start a goroutine for long work) and must not call Join,
-// Leave or Shutdown. fn is not called for the table current when it is
-// registered: register first, then read Table().
-func (c *Cluster) OnChange(fn func(old, new *Table)) {
-	c.hooksMu.Lock()
-	c.hooks = append(c.hooks, fn)
-	c.hooksMu.Unlock()
-}
 
 // ID returns this node's ID.
 func (c *Cluster) ID() string { return c.id }

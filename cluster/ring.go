@@ -183,15 +183,6 @@ func (t *Table) Owner(slot int) int {
 	return int(o)
 }
 
-// OwnerID returns the ID of the node that owns slot, or "" when the table has
-// no nodes.
-func (t *Table) OwnerID(slot int) string {
-	if o := t.Owner(slot); o >= 0 {
-		return t.nodes[o]
-	}
-	return ""
-}
-
 // Local reports whether the local node owns slot. Always false for a table
 // made by BuildTable, which has no local node.
 func (t *Table) Local(slot int) bool {

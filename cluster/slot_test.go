@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // slotVectors are CLUSTER KEYSLOT replies of redis-server 7.0.15 in cluster
@@ -97,33 +96,9 @@ func TestSlotNamedTypes(t *testing.T) {
 // redis-server in cluster mode (on 127.0.0.1) over random keys rich in
 // braces. Skipped without redis-server unless CACHESRV_REQUIRE_REDIS_TOOLS=1.
 func TestSlotMatchesRedisServer(t *testing.T) {
-	bin, err := exec.LookPath("redis-server")
+	conn, err := net.Dial("tcp", servertest.RedisServer(t, "--cluster-enabled", "yes"))
 	if err != nil {
-		if os.Getenv("CACHESRV_REQUIRE_REDIS_TOOLS") == "1" {
-			t.Fatal("redis-server not found and CACHESRV_REQUIRE_REDIS_TOOLS=1")
-		}
-		t.Skip("redis-server not installed")
-	}
-	port := freeTCPPort(t)
-	dir := t.TempDir()
-	cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--cluster-enabled", "yes", "--cluster-config-file", filepath.Join(dir, "nodes.conf"),
-		"--dir", dir, "--save", "", "--appendonly", "no")
-	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-
-	var conn net.Conn
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		conn, err = net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server did not come up: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 	defer conn.Close()
 
@@ -159,16 +134,6 @@ func TestSlotMatchesRedisServer(t *testing.T) {
 			t.Errorf("Slot(%q) = %d, redis-server says %d", k, got, want)
 		}
 	}
-}
-
-func freeTCPPort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func BenchmarkSlot(b *testing.B) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"sigs.k8s.io/yaml"
 )
 
@@ -251,8 +251,8 @@ func checkSettings(t *testing.T, where string, env map[string]string) {
 		if !strings.HasPrefix(k, "CACHESRV_") {
 			continue
 		}
-		var s *protocol.Setting
-		for _, c := range protocol.Settings {
+		var s *config.Setting
+		for _, c := range config.Settings {
 			if "CACHESRV_"+strings.ToUpper(strings.ReplaceAll(c.Name, "-", "_")) == k {
 				s = c
 			}
@@ -261,7 +261,7 @@ func checkSettings(t *testing.T, where string, env map[string]string) {
 			t.Errorf("%s: %s is not a cachesrv setting", where, k)
 			continue
 		}
-		if err := s.Set(protocol.NewConfig(), v); err != nil {
+		if err := s.Set(config.New(), v); err != nil {
 			t.Errorf("%s: %s=%q: the server refuses it: %v", where, k, v, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -12,7 +13,7 @@ import (
 // reply and whether the connection is closed, then checks that the
 // server and its data are untouched.
 func TestBadInputLeavesServerAndDataIntact(t *testing.T) {
-	ts := startServer(t, func(c *Config) {
+	ts := startServer(t, func(c *config.Config) {
 		c.ProtoMaxBulkLen.Store(1024)
 		c.ClientQueryBufferLimit.Store(128 * 1024)
 	})
@@ -72,7 +73,7 @@ func (r *rawConn) closedSoon(expect bool) bool {
 }
 
 func TestCommandsBeforeBadFrameStillRun(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.ProtoMaxBulkLen.Store(1024) })
+	ts := startServer(t, func(c *config.Config) { c.ProtoMaxBulkLen.Store(1024) })
 	r := ts.raw(t)
 	r.send("*3\r\n$3\r\nSET\r\n$1\r\na\r\n$1\r\n1\r\n*2\r\n$3\r\nGET\r\n$5000\r\n")
 	for _, want := range []string{"+OK", "-ERR Protocol error: invalid bulk length"} {
@@ -86,7 +87,7 @@ func TestCommandsBeforeBadFrameStillRun(t *testing.T) {
 }
 
 func TestBulkAtLimitIsAccepted(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.ProtoMaxBulkLen.Store(1024) })
+	ts := startServer(t, func(c *config.Config) { c.ProtoMaxBulkLen.Store(1024) })
 	c := ts.client(t)
 	if err := c.Set(ctx, "k", strings.Repeat("v", 1024), 0).Err(); err != nil {
 		t.Fatal(err)

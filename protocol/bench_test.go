@@ -6,6 +6,8 @@ import (
 	"net"
 	"strings"
 	"testing"
+
+	"github.com/cachesrv/cachesrv/protocol/config"
 )
 
 // BenchmarkPipeline measures the server's cost per command over a real
@@ -25,7 +27,7 @@ func BenchmarkPipeline(b *testing.B) {
 		{"GET/P1", 1, func(i int) string { return respCommand("GET", fmt.Sprintf("key:%06d", i)) }, 107},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			ts := startServer(b, func(c *Config) { c.Shards = 256 })
+			ts := startServer(b, func(c *config.Config) { c.Shards = 256 })
 			const keys = 4096
 			for i := range keys { // preload so GETs hit
 				ts.store.Tx().Set([]byte(fmt.Sprintf("key:%06d", i)), []byte(strings.Repeat("v", 100)), 0)

@@ -9,18 +9,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
-	"github.com/tidwall/redcon"
 )
 
 // client is one connection's state. Its fields are touched only by the
 // connection's own goroutine, except those under mu, which CLIENT LIST and
 // CLIENT KILL on other connections read.
 type client struct {
-	*redcon.Writer // replies, flushed once per pipeline
-	srv            *Server
-	net            net.Conn
-	id             int64
+	resp.Writer // replies, flushed once per pipeline
+	srv         *Server
+	net         net.Conn
+	id          int64
 
 	created time.Time
 
@@ -38,7 +39,7 @@ type client struct {
 	killed atomic.Bool
 
 	authed bool
-	// peerLink marks another node's forwarding link (see peerLinkName):
+	// peerLink marks another node's forwarding link (route.PeerLinkName):
 	// what arrives over it runs here or fails, and is never forwarded.
 	peerLink bool
 	quit     bool // QUIT ran: ignore the rest of the pipeline
@@ -51,12 +52,13 @@ type client struct {
 
 	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
 	watches   []*store.Watch
-	shardsBuf []int       // scratch for the shards a command locks
-	group     []groupItem // scratch: a same-shard run of a pipeline
-	remote    []remoteCmd // scratch: a run of a pipeline bound for other nodes
+	shardsBuf []int             // scratch for the shards a command locks
+	keysBuf   [][]byte          // scratch for the keys a command routes by
+	group     []groupItem       // scratch: a same-shard run of a pipeline
+	remote    []route.RemoteCmd // scratch: a run of a pipeline bound for other nodes
 
-	// Proxy mode's split commands capture local replies here.
-	capture    *redcon.Writer
+	// Proxy mode's split commands capture local replies here (RunLocal).
+	capture    resp.Writer
 	captureBuf bytes.Buffer
 }
 
@@ -74,7 +76,7 @@ type queuedCmd struct {
 func newClient(s *Server, conn net.Conn) *client {
 	now := time.Now()
 	c := &client{
-		Writer:  redcon.NewWriter(conn),
+		Writer:  resp.NewWriter(conn),
 		srv:     s,
 		net:     conn,
 		id:      s.nextID.Add(1),

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/config"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/cachesrv/cachesrv/store"
 	"github.com/redis/go-redis/v9"
 )
@@ -26,26 +29,28 @@ type testNode struct {
 	stop func()
 }
 
-func startNode(t testing.TB, mode ClusterMode, seeds ...string) *testNode {
+func startNode(t testing.TB, mode route.Mode, seeds ...string) *testNode {
 	t.Helper()
 	return startNodeWith(t, mode, nil, seeds...)
 }
 
 // startNodeWith is startNode with a last word on the cluster config.
-func startNodeWith(t testing.TB, mode ClusterMode, edit func(*cluster.Config), seeds ...string) *testNode {
+func startNodeWith(t testing.TB, mode route.Mode, edit func(*cluster.Config), seeds ...string) *testNode {
 	t.Helper()
 	return startNodeConfigured(t, mode, edit, nil, seeds...)
 }
 
 // startNodeConfigured is startNodeWith with a last word on the server's
 // config too.
-func startNodeConfigured(t testing.TB, mode ClusterMode, edit func(*cluster.Config), editServer func(*Config), seeds ...string) *testNode {
+func startNodeConfigured(t testing.TB, mode route.Mode, edit func(*cluster.Config), editServer func(*config.Config), seeds ...string) *testNode {
 	t.Helper()
-	st, _ := store.New(store.Options{Shards: 8})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	scfg := config.New()
+	scfg.Shards = 8
+	if editServer != nil {
+		editServer(scfg)
 	}
+	st, _ := store.New(scfg.StoreOptions())
+	ln := servertest.Listen(t)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := cluster.Config{
 		BindAddr: "127.0.0.1", AdvertiseAddr: ln.Addr().String(),
@@ -58,15 +63,9 @@ func startNodeConfigured(t testing.TB, mode ClusterMode, edit func(*cluster.Conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	scfg := NewConfig()
-	if editServer != nil {
-		editServer(scfg)
-	}
 	srv := NewServer(scfg, st, quiet)
 	srv.EnableCluster(cl, mode)
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
-	n := &testNode{addr: ln.Addr().String(), srv: srv, cl: cl, st: st}
+	n := &testNode{addr: servertest.ServeListener(t, srv, ln), srv: srv, cl: cl, st: st}
 	stopped := false
 	n.stop = func() {
 		if stopped {
@@ -77,7 +76,6 @@ func startNodeConfigured(t testing.TB, mode ClusterMode, edit func(*cluster.Conf
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
-		<-done
 	}
 	t.Cleanup(n.stop)
 	return n
@@ -85,7 +83,7 @@ func startNodeConfigured(t testing.TB, mode ClusterMode, edit func(*cluster.Conf
 
 // startCluster starts n nodes joined through the first and waits until
 // all agree on the slot table.
-func startCluster(t testing.TB, n int, mode ClusterMode) []*testNode {
+func startCluster(t testing.TB, n int, mode route.Mode) []*testNode {
 	t.Helper()
 	nodes := []*testNode{startNode(t, mode)}
 	for range n - 1 {
@@ -121,7 +119,7 @@ func plainClient(t testing.TB, addr string) *redis.Client {
 }
 
 func TestClusterProxyWritesThroughOneNodeReadsThroughAll(t *testing.T) {
-	nodes := startCluster(t, 3, Proxy)
+	nodes := startCluster(t, 3, route.Proxy)
 	const n = 10000
 	a := plainClient(t, nodes[0].addr)
 	for start := 0; start < n; start += 1000 {
@@ -198,7 +196,7 @@ func TestClusterProxyWritesThroughOneNodeReadsThroughAll(t *testing.T) {
 }
 
 func TestClusterRedirectMode(t *testing.T) {
-	nodes := startCluster(t, 3, Redirect)
+	nodes := startCluster(t, 3, route.Redirect)
 	t0 := nodes[0].cl.Table()
 	var remote string
 	for i := 0; ; i++ {
@@ -214,7 +212,7 @@ func TestClusterRedirectMode(t *testing.T) {
 	if err := a.Set(ctx, remote, "v", 0).Err(); err == nil || err.Error() != want {
 		t.Fatalf("SET of a remote key = %v, want %q", err, want)
 	}
-	if err := a.MGet(ctx, "a", "b", "c").Err(); err == nil || err.Error() != errCrossSlot {
+	if err := a.MGet(ctx, "a", "b", "c").Err(); err == nil || err.Error() != route.ErrCrossSlot {
 		t.Fatalf("MGET over slots = %v", err)
 	}
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}, Protocol: 2})
@@ -239,7 +237,7 @@ func TestClusterRedirectMode(t *testing.T) {
 }
 
 func TestClusterCommands(t *testing.T) {
-	nodes := startCluster(t, 3, Proxy)
+	nodes := startCluster(t, 3, route.Proxy)
 	c := plainClient(t, nodes[1].addr)
 	slots, err := c.ClusterSlots(ctx).Result()
 	if err != nil {
@@ -295,10 +293,10 @@ func TestClusterCommands(t *testing.T) {
 }
 
 func TestClusterJoinAndKill(t *testing.T) {
-	nodes := startCluster(t, 3, Proxy)
+	nodes := startCluster(t, 3, route.Proxy)
 	before := nodes[0].cl.Table()
 	d := nodes[0]
-	fourth := startNode(t, Proxy, d.cl.Self().GossipAddr)
+	fourth := startNode(t, route.Proxy, d.cl.Self().GossipAddr)
 	all := append(nodes, fourth)
 	took := waitConverged(t, all, 4)
 	moved := cluster.Moved(before, all[0].cl.Table())
@@ -337,8 +335,8 @@ func TestClusterJoinAndKill(t *testing.T) {
 // TestClusterRedisCLIFollowsMoved: redis-cli -c against a redirect-mode
 // cluster writes and reads keys owned by other nodes.
 func TestClusterRedisCLIFollowsMoved(t *testing.T) {
-	cli := redisToolPath(t, "redis-cli")
-	nodes := startCluster(t, 3, Redirect)
+	cli := servertest.RequireTool(t, "redis-cli")
+	nodes := startCluster(t, 3, route.Redirect)
 	host, port, _ := net.SplitHostPort(nodes[0].addr)
 	t0 := nodes[0].cl.Table()
 	moved := 0
@@ -367,20 +365,17 @@ func TestClusterRedisCLIFollowsMoved(t *testing.T) {
 // name them, a ClusterClient that only knows the relays works through them,
 // and proxy forwarding still goes to the advertised addresses.
 func TestClusterAnnounceAddr(t *testing.T) {
-	for _, mode := range []ClusterMode{Redirect, Proxy} {
+	for _, mode := range []route.Mode{route.Redirect, route.Proxy} {
 		var nodes []*testNode
 		relays := map[string]string{} // announced -> advertised
 		for i := range 3 {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
+			ln := servertest.Listen(t)
 			var seeds []string
 			if i > 0 {
 				seeds = []string{nodes[0].cl.Self().GossipAddr}
 			}
 			n := startNodeWith(t, mode, func(cfg *cluster.Config) { cfg.AnnounceAddr = ln.Addr().String() }, seeds...)
-			go relay(t, ln, n.addr)
+			go relay(ln, n.addr)
 			relays[ln.Addr().String()] = n.addr
 			nodes = append(nodes, n)
 		}
@@ -415,7 +410,7 @@ func TestClusterAnnounceAddr(t *testing.T) {
 			}
 		}
 		err = direct.Set(ctx, remote, "v", 0).Err()
-		if slot := cluster.Slot(remote); mode == Redirect {
+		if slot := cluster.Slot(remote); mode == route.Redirect {
 			if want := fmt.Sprintf("MOVED %d %s", slot, t0.ClientAddr(t0.Owner(slot))); err == nil || err.Error() != want {
 				t.Fatalf("redirect: SET of a remote key = %v, want %q", err, want)
 			}
@@ -445,10 +440,9 @@ func TestClusterAnnounceAddr(t *testing.T) {
 	}
 }
 
-// relay copies connections accepted on ln to and from addr until ln closes
-// at the end of the test.
-func relay(t testing.TB, ln net.Listener, addr string) {
-	t.Cleanup(func() { ln.Close() })
+// relay copies connections accepted on ln (from servertest.Listen) to and
+// from addr until ln closes at the end of the test.
+func relay(ln net.Listener, addr string) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -472,7 +466,7 @@ func relay(t testing.TB, ln net.Listener, addr string) {
 // once (a node that has just left, or whose view lags, would otherwise
 // send it back and both would wait for the forwarding timeout).
 func TestPeerLinkIsNotForwardedAgain(t *testing.T) {
-	nodes := startCluster(t, 2, Proxy)
+	nodes := startCluster(t, 2, route.Proxy)
 	a := nodes[0]
 	var mine, theirs string
 	for i := 0; mine == "" || theirs == ""; i++ {
@@ -488,7 +482,7 @@ func TestPeerLinkIsNotForwardedAgain(t *testing.T) {
 	if err := user.Set(ctx, theirs, "v", 0).Err(); err != nil {
 		t.Fatalf("a client's command is forwarded: %v", err)
 	}
-	peer := redis.NewClient(&redis.Options{Addr: a.addr, Protocol: 2, MaxRetries: -1, ClientName: peerLinkName, PoolSize: 1})
+	peer := redis.NewClient(&redis.Options{Addr: a.addr, Protocol: 2, MaxRetries: -1, ClientName: route.PeerLinkName, PoolSize: 1})
 	t.Cleanup(func() { peer.Close() })
 	if err := peer.Get(ctx, theirs).Err(); err == nil || !strings.HasPrefix(err.Error(), "TRYAGAIN ") {
 		t.Fatalf("GET of another node's key over a peer link: %v, want TRYAGAIN", err)
@@ -504,13 +498,13 @@ func TestPeerLinkIsNotForwardedAgain(t *testing.T) {
 // With requirepass set on every node, forwarding links authenticate: a
 // client that AUTHed reaches keys on the other node.
 func TestForwardWithRequirepass(t *testing.T) {
-	pass := func(c *Config) {
-		if err := FindSetting("requirepass").Set(c, "s3cret"); err != nil {
+	pass := func(c *config.Config) {
+		if err := config.FindSetting("requirepass").Set(c, "s3cret"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	a := startNodeConfigured(t, Proxy, nil, pass)
-	b := startNodeConfigured(t, Proxy, nil, pass, a.cl.Self().GossipAddr)
+	a := startNodeConfigured(t, route.Proxy, nil, pass)
+	b := startNodeConfigured(t, route.Proxy, nil, pass, a.cl.Self().GossipAddr)
 	waitConverged(t, []*testNode{a, b}, 2)
 	var theirs string
 	for i := 0; theirs == ""; i++ {

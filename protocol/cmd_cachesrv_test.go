@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/config"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -116,6 +118,10 @@ func TestCachesrvShardsTable(t *testing.T) {
 	}
 }
 
+// lockWaiter are the frames of a goroutine waiting for a shard's lock
+// (see servertest.WaitForGoroutines).
+var lockWaiter = []string{"sync.(*RWMutex).Lock(", "store.(*shard).lock("}
+
 // TestCachesrvShardsShowsContention holds one shard's lock from the test
 // while clients write to it: the table must show that shard, and only
 // that one, waiting.
@@ -136,7 +142,10 @@ func TestCachesrvShardsShowsContention(t *testing.T) {
 		c.Ping(ctx)
 		wg.Go(func() { c.Set(ctx, k, "v", 0) })
 	}
-	time.Sleep(100 * time.Millisecond)
+	// Every writer waits on the lock, for a millisecond at least, before
+	// it is released: a sleep alone would only make that likely.
+	servertest.WaitForGoroutines(t, writers, lockWaiter...)
+	time.Sleep(time.Millisecond)
 	ts.store.UnlockShard(shard, true)
 	wg.Wait()
 	after := shardEntries(t, ts)
@@ -207,26 +216,26 @@ func TestConfigMetricsSettings(t *testing.T) {
 	ts := startServer(t)
 	r := ts.raw(t)
 	m := ts.client(t).ConfigGet(ctx, "*").Val()
-	if m["metrics-addr"] != "127.0.0.1:9121" || m["pprof"] != "no" {
+	if m["metrics-addr"] != "127.0.0.1:8379" || m["pprof"] != "no" {
 		t.Errorf("CONFIG GET metrics-addr, pprof = %q, %q", m["metrics-addr"], m["pprof"])
 	}
 	r.expectReply(errReply("ERR CONFIG SET failed (possibly related to argument 'metrics-addr') - can't set immutable config"), "CONFIG", "SET", "metrics-addr", "")
 	r.expectReply(errReply("ERR CONFIG SET failed (possibly related to argument 'pprof') - can't set immutable config"), "CONFIG", "SET", "pprof", "yes")
-	cfg := NewConfig()
+	cfg := config.New()
 	for _, ok := range []string{"", "127.0.0.1:0", "[::1]:9121", ":9121", "localhost:9999"} {
-		if err := FindSetting("metrics-addr").Set(cfg, ok); err != nil || cfg.MetricsAddr != ok {
+		if err := config.FindSetting("metrics-addr").Set(cfg, ok); err != nil || cfg.MetricsAddr != ok {
 			t.Errorf("metrics-addr %q: %v", ok, err)
 		}
 	}
 	for _, bad := range []string{"9121", "127.0.0.1", "127.0.0.1:http", "127.0.0.1:70000"} {
-		if err := FindSetting("metrics-addr").Set(cfg, bad); err == nil {
+		if err := config.FindSetting("metrics-addr").Set(cfg, bad); err == nil {
 			t.Errorf("metrics-addr %q accepted", bad)
 		}
 	}
-	if err := FindSetting("pprof").Set(cfg, "YES"); err != nil || !cfg.Pprof {
+	if err := config.FindSetting("pprof").Set(cfg, "YES"); err != nil || !cfg.Pprof {
 		t.Errorf("pprof YES: %v", err)
 	}
-	if err := FindSetting("pprof").Set(cfg, "maybe"); err == nil || !cfg.Pprof {
+	if err := config.FindSetting("pprof").Set(cfg, "maybe"); err == nil || !cfg.Pprof {
 		t.Errorf("pprof maybe: %v (and must leave the value alone)", err)
 	}
 }
@@ -234,17 +243,14 @@ func TestConfigMetricsSettings(t *testing.T) {
 // TestReady: not ready before Serve, ready while serving, not ready from
 // the moment Shutdown begins.
 func TestReady(t *testing.T) {
-	st, _ := store.New(store.Options{Shards: 2})
-	srv := NewServer(NewConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := config.New()
+	cfg.Shards = 2
+	st, _ := store.New(cfg.StoreOptions())
+	srv := NewServer(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if srv.Ready() {
 		t.Error("ready before Serve")
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ln) }()
+	addr := servertest.Serve(t, srv)
 	for deadline := time.Now().Add(5 * time.Second); !srv.Ready(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("not ready 5 s after Serve")
@@ -252,7 +258,7 @@ func TestReady(t *testing.T) {
 	}
 	// A connected client keeps shutdown draining for a moment; Ready is
 	// false throughout.
-	conn, err := net.Dial("tcp", ln.Addr().String())
+	conn, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +277,6 @@ func TestReady(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatal(err)
 	}
-	<-done
 	if srv.Ready() {
 		t.Error("ready after Shutdown")
 	}

@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/cachesrv/cachesrv/protocol/glob"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -92,7 +95,7 @@ func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 		case "LT":
 			lt = true
 		default:
-			c.errorReply("ERR Unsupported option " + clip(a, len(a)))
+			c.errorReply("ERR Unsupported option " + resp.Clip(a, len(a)))
 			return
 		}
 	}
@@ -259,7 +262,7 @@ func cmdKeys(c *client, args [][]byte, tx store.Tx) {
 	all := len(pattern) == 1 && pattern[0] == '*'
 	var keys [][]byte
 	tx.Keys(func(key []byte) {
-		if all || globMatch(pattern, key) {
+		if all || glob.Match(pattern, key) {
 			keys = append(keys, bytes.Clone(key))
 		}
 	})
@@ -309,7 +312,7 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 	}
 	var keys [][]byte
 	next := tx.Scan(cursor, int(min(count, 1<<20)), func(key []byte) {
-		if typeOK && (pattern == nil || globMatch(pattern, key)) {
+		if typeOK && (pattern == nil || glob.Match(pattern, key)) {
 			keys = append(keys, bytes.Clone(key))
 		}
 	})

@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -116,7 +115,7 @@ func (cmd *command) arityOK(n int) bool {
 	return n >= -cmd.arity
 }
 
-// keys appends the positions of cmd's keys in args.
+// keyPositions calls fn with each of cmd's keys in args, in order.
 func (cmd *command) keyPositions(args [][]byte, fn func(key []byte)) {
 	if cmd.firstKey == 0 {
 		return
@@ -130,41 +129,39 @@ func (cmd *command) keyPositions(args [][]byte, fn func(key []byte)) {
 	}
 }
 
-// errWrongArgs is Redis's arity error.
-func errWrongArgs(fullName string) string {
-	return "ERR wrong number of arguments for '" + fullName + "' command"
-}
-
-// errUnknownCommand is Redis's reply to an unknown command: the name and a
-// preview of the arguments, each clipped to keep the line short.
-func errUnknownCommand(args [][]byte) string {
-	var b strings.Builder
-	for _, a := range args[1:] {
-		if b.Len() >= 128 {
-			break
-		}
-		fmt.Fprintf(&b, "'%s' ", clip(a, 128-b.Len()))
-	}
-	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", clip(args[0], 128), b.String())
-}
-
-// clip shortens b to n bytes and makes it safe inside a one-line error:
-// CR and LF become spaces, every other byte passes as it is.
-func clip(b []byte, n int) string {
-	if len(b) > n {
-		b = b[:n]
-	}
-	out := []byte(string(b))
-	for i, ch := range out {
-		if ch == '\r' || ch == '\n' {
-			out[i] = ' '
-		}
-	}
-	return string(out)
-}
-
 // sortedUnique sorts s and drops repeats, in place.
 func sortedUnique(s []int) []int {
 	slices.Sort(s)
 	return slices.Compact(s)
+}
+
+// eachCommand visits every command and subcommand, in name order.
+func eachCommand(fn func(*command)) {
+	for _, cmd := range commandList {
+		fn(cmd)
+		for _, sub := range sortedSubs(cmd) {
+			fn(sub)
+		}
+	}
+}
+
+func sortedSubs(cmd *command) []*command {
+	subs := make([]*command, 0, len(cmd.subs))
+	for _, s := range cmd.subs {
+		subs = append(subs, s)
+	}
+	slices.SortFunc(subs, func(a, b *command) int { return strings.Compare(a.name, b.name) })
+	return subs
+}
+
+// writeHelp replies as Redis's addReplyHelp does: status lines (not bulk
+// strings), a header naming the container, and HELP last.
+func writeHelp(c *client, container string, lines ...string) {
+	c.WriteArray(len(lines) + 3)
+	c.WriteString(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		c.WriteString(l)
+	}
+	c.WriteString("HELP")
+	c.WriteString("    Prints this help.")
 }

@@ -5,16 +5,19 @@ import (
 	"context"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // runTool runs a Redis program against the test server and returns its
 // stdout and stderr.
 func runTool(t *testing.T, limit time.Duration, stdin string, name string, args ...string) (string, string) {
 	t.Helper()
-	bin := redisToolPath(t, name)
+	bin := servertest.RequireTool(t, name)
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
@@ -28,7 +31,7 @@ func runTool(t *testing.T, limit time.Duration, stdin string, name string, args 
 }
 
 func TestRedisCLI(t *testing.T) {
-	redisToolPath(t, "redis-cli")
+	servertest.RequireTool(t, "redis-cli")
 	ts := startServer(t)
 	port := portOf(t, ts.addr)
 	cli := func(stdin string, args ...string) string {
@@ -100,11 +103,12 @@ func TestRedisCLI(t *testing.T) {
 }
 
 func TestRedisBenchmark(t *testing.T) {
-	redisToolPath(t, "redis-benchmark")
+	servertest.RequireTool(t, "redis-benchmark")
 	ts := startServer(t)
 	port := portOf(t, ts.addr)
+	const requests = 2000 // per test
 	out, errOut := runTool(t, 60*time.Second, "", "redis-benchmark",
-		"-h", "127.0.0.1", "-p", port, "-t", "set,get,incr,mset", "-n", "10000", "-q")
+		"-h", "127.0.0.1", "-p", port, "-t", "set,get,incr,mset", "-n", strconv.Itoa(requests), "-q")
 	if errOut != "" {
 		t.Errorf("redis-benchmark wrote to stderr:\n%s", errOut)
 	}
@@ -132,8 +136,8 @@ func TestRedisBenchmark(t *testing.T) {
 	if n, err := c.Exists(ctx, "key:__rand_int__").Result(); err != nil || n != 1 {
 		t.Errorf("EXISTS key:__rand_int__ = %d, %v", n, err)
 	}
-	if v, err := c.Get(ctx, "counter:__rand_int__").Result(); err != nil || v != "10000" {
-		t.Errorf("GET counter:__rand_int__ = %q, %v; want 10000 (one INCR per request)", v, err)
+	if v, err := c.Get(ctx, "counter:__rand_int__").Result(); err != nil || v != strconv.Itoa(requests) {
+		t.Errorf("GET counter:__rand_int__ = %q, %v; want %d (one INCR per request)", v, err, requests)
 	}
 	if v, err := c.Get(ctx, "key:__rand_int__").Result(); err != nil || len(v) != 3 {
 		t.Errorf("GET key:__rand_int__ = %q, %v; want the 3-byte default payload", v, err)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -48,9 +49,9 @@ func clientInfoField(t testing.TB, line, name string) string {
 }
 
 // withPassword configures requirepass.
-func withPassword(pw string) func(*Config) {
-	return func(c *Config) {
-		if err := FindSetting("requirepass").Set(c, pw); err != nil {
+func withPassword(pw string) func(*config.Config) {
+	return func(c *config.Config) {
+		if err := config.FindSetting("requirepass").Set(c, pw); err != nil {
 			panic(err)
 		}
 	}

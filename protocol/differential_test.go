@@ -2,24 +2,22 @@ package protocol
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // TestDifferentialAgainstRedis sends the same command lines to cachesrv
 // and to a real redis-server and compares the raw replies byte for byte.
 func TestDifferentialAgainstRedis(t *testing.T) {
-	redisAddr := startRedisServer(t)
+	redisAddr := servertest.RedisServer(t)
 	ts := startServer(t)
 
 	ours := dialRESP(t, ts.addr)
@@ -631,89 +629,4 @@ func splitCommandLine(line string) ([]string, error) {
 		return nil, fmt.Errorf("empty command")
 	}
 	return args, nil
-}
-
-// redisToolPath returns the path of a Redis program the test needs. It
-// skips the test when the program is missing, unless the environment says
-// the tools are required (CI), in which case it fails.
-func redisToolPath(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CACHESRV_REQUIRE_REDIS_TOOLS") == "1" {
-			t.Fatalf("%s not found, and CACHESRV_REQUIRE_REDIS_TOOLS=1: %v", name, err)
-		}
-		t.Skipf("%s not found on PATH", name)
-	}
-	return path
-}
-
-// startRedisServer runs a redis-server on a free loopback port for the
-// test, without persistence, and returns its address.
-func startRedisServer(t testing.TB) string {
-	t.Helper()
-	bin := redisToolPath(t, "redis-server")
-	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
-		dir := t.TempDir()
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no")
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
-		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		stop := func() {
-			cmd.Process.Kill()
-			<-exited
-		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		if waitForPong(addr, exited, 10*time.Second) {
-			t.Cleanup(stop)
-			return addr
-		}
-		stop()
-		t.Logf("redis-server on port %d did not come up:\n%s", port, out.String())
-	}
-	t.Fatal("could not start redis-server")
-	return ""
-}
-
-// waitForPong polls addr with PING until it answers, the process exits,
-// or the time is up.
-func waitForPong(addr string, exited <-chan struct{}, limit time.Duration) bool {
-	ctx, cancel := context.WithTimeout(context.Background(), limit)
-	defer cancel()
-	for {
-		conn, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			conn.SetDeadline(time.Now().Add(2 * time.Second))
-			io.WriteString(conn, "*1\r\n$4\r\nPING\r\n")
-			line, _ := bufio.NewReader(conn).ReadString('\n')
-			conn.Close()
-			if line == "+PONG\r\n" {
-				return true
-			}
-		}
-		select {
-		case <-exited:
-			return false
-		case <-ctx.Done():
-			return false
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }

@@ -1,134 +1,16 @@
 package protocol
 
 import (
+	"bytes"
 	"fmt"
 	"runtime/debug"
 	"strings"
 	"time"
 
+	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
 )
-
-// runPipeline runs a pipeline's commands in order. A run of consecutive
-// single-key commands on one shard runs under one acquisition of that
-// shard's lock (a read lock if none of them writes); anything else -
-// multi-key and keyspace-wide commands, MULTI/EXEC, errors - runs on its
-// own, so what the client sees is exactly sequential execution. Commands
-// are never reordered: a client reading y then x must not see this
-// client's later SET y without its earlier SET x.
-func (c *client) runPipeline(p [][][]byte) {
-	if len(p) == 1 {
-		c.dispatch(p[0])
-		return
-	}
-	// Each command is planned once; the plan of the command that ends a
-	// run is kept for the next turn.
-	var ahead planned
-	haveAhead := false
-	for i := 0; i < len(p) && !c.quit; {
-		cur := ahead
-		if !haveAhead {
-			cur = c.plan(p[i])
-		}
-		haveAhead = false
-		switch cur.kind {
-		case planRemote:
-			// A run of commands for other nodes goes out in one go.
-			run := append(c.remote[:0], cur.remote)
-			for i++; i < len(p); i++ {
-				if ahead = c.plan(p[i]); ahead.kind != planRemote {
-					haveAhead = true
-					break
-				}
-				run = append(run, ahead.remote)
-			}
-			c.stats.processed += int64(len(run))
-			c.forwardRun(run)
-			clear(run)
-			c.remote = run[:0]
-		case planGroup:
-			group := append(c.group[:0], groupItem{cur.cmd, p[i]})
-			write := cur.cmd.flags&flagWrite != 0
-			for i++; i < len(p); i++ {
-				if ahead = c.plan(p[i]); ahead.kind != planGroup || ahead.shard != cur.shard {
-					haveAhead = true
-					break
-				}
-				group = append(group, groupItem{ahead.cmd, p[i]})
-				write = write || ahead.cmd.flags&flagWrite != 0
-			}
-			c.runGroup(cur.shard, write, group)
-			clear(group)
-			c.group = group[:0]
-		default:
-			c.dispatch(p[i])
-			i++
-		}
-	}
-}
-
-// groupItem is one resolved command of a same-shard group.
-type groupItem struct {
-	cmd  *command
-	args [][]byte
-}
-
-// How runPipeline runs a command.
-const (
-	planAlone  = iota // through dispatch, which checks, replies to errors, queues in MULTI
-	planGroup         // a local single-key command, groupable with its shard's neighbours
-	planRemote        // forwarded whole to the peer that owns its keys (proxy mode)
-)
-
-type planned struct {
-	kind   int
-	cmd    *command
-	shard  int       // planGroup
-	remote remoteCmd // planRemote
-}
-
-// plan decides how a command of a pipeline runs, without side effects: a
-// command that cannot be grouped or forwarded as it is (unknown, wrong
-// arity, not authenticated, inside MULTI, multi-key, keyspace-wide, with
-// locks of its own) runs alone through dispatch.
-func (c *client) plan(args [][]byte) planned {
-	if c.multi != nil || !c.authed {
-		return planned{kind: planAlone}
-	}
-	cmd := lookup(commands, args[0])
-	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 ||
-		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
-		return planned{kind: planAlone}
-	}
-	if c.srv.cl != nil {
-		switch r := c.route(cmd, args); r.kind {
-		case routeRemote:
-			return planned{kind: planRemote, cmd: cmd, remote: remoteCmd{args: args, addr: r.addr, write: cmd.flags&flagWrite != 0}}
-		case routeLocal:
-		default:
-			return planned{kind: planAlone}
-		}
-	}
-	if cmd.firstKey != cmd.lastKey || (cmd.flags&flagDenyOOM != 0 && c.srv.store.OverLimit()) {
-		// Over maxmemory, a write runs alone: dispatch evicts first (or
-		// refuses it), which it cannot do under a shard lock.
-		return planned{kind: planAlone}
-	}
-	return planned{kind: planGroup, cmd: cmd, shard: c.srv.store.ShardOf(args[cmd.firstKey])}
-}
-
-// runGroup runs same-shard commands under one lock acquisition.
-func (c *client) runGroup(shard int, write bool, group []groupItem) {
-	st := c.srv.store
-	c.stats.processed += int64(len(group))
-	c.lastCmd.Store(group[len(group)-1].cmd)
-	st.LockShard(shard, write)
-	defer st.UnlockShard(shard, write)
-	tx := st.Tx()
-	for _, g := range group {
-		c.run(g.cmd, g.args, tx)
-	}
-}
 
 // dispatch resolves, checks and runs (or queues) one command.
 func (c *client) dispatch(args [][]byte) {
@@ -141,7 +23,7 @@ func (c *client) dispatch(args [][]byte) {
 	if cmd.subs != nil && len(args) >= 2 {
 		sub := lookup(cmd.subs, args[1])
 		if sub == nil {
-			c.rejectQueued(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", clip(args[1], 128), strings.ToUpper(cmd.name)))
+			c.rejectQueued(fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", resp.Clip(args[1], 128), strings.ToUpper(cmd.name)))
 			return
 		}
 		cmd = sub
@@ -157,24 +39,24 @@ func (c *client) dispatch(args [][]byte) {
 		c.rejectQueued("NOAUTH Authentication required.")
 		return
 	}
-	if c.srv.cl != nil {
-		switch r := c.route(cmd, args); r.kind {
-		case routeError:
+	if r := c.srv.router; r != nil {
+		switch d := c.route(cmd, args); d.Kind {
+		case route.Refused:
 			cmd.stats.rejected.Add(1)
-			c.rejectQueued(r.msg)
+			c.rejectQueued(d.Err)
 			return
-		case routeRemote, routeSplit:
+		case route.Remote, route.Split:
 			if c.multi != nil || cmd.flags&flagSelfLocking != 0 {
 				// A transaction (or WATCH) runs on one node: its keys must
 				// live on the node the client talks to.
 				cmd.stats.rejected.Add(1)
-				c.rejectQueued(errCrossSlot)
+				c.rejectQueued(route.ErrCrossSlot)
 				return
 			}
-			if r.kind == routeRemote {
-				c.forward(r.addr, args)
+			if d.Kind == route.Remote {
+				c.WriteRaw(r.Forward(d.Addr, args))
 			} else {
-				c.split(cmd, args)
+				c.WriteRaw(r.Split(cmd.name, args, c))
 			}
 			return
 		}
@@ -261,8 +143,44 @@ func (c *client) call(cmd *command, args [][]byte) {
 
 // shardsOf appends the sorted, distinct shards of cmd's keys to dst.
 func (c *client) shardsOf(cmd *command, args [][]byte, dst []int) []int {
+	return sortedUnique(c.appendShards(dst, cmd, args))
+}
+
+// appendShards appends the shard of each of cmd's keys to dst, unsorted
+// and with repeats (EXEC gathers its commands' shards before sorting).
+func (c *client) appendShards(dst []int, cmd *command, args [][]byte) []int {
 	cmd.keyPositions(args, func(key []byte) { dst = append(dst, c.srv.store.ShardOf(key)) })
-	return sortedUnique(dst)
+	return dst
+}
+
+// route asks the cluster's router where cmd runs.
+func (c *client) route(cmd *command, args [][]byte) route.Decision {
+	if cmd.firstKey == 0 || cmd.flags&flagKeyspace != 0 {
+		return route.Decision{Kind: route.Local}
+	}
+	keys := c.keysBuf[:0]
+	cmd.keyPositions(args, func(key []byte) { keys = append(keys, key) })
+	d := c.srv.router.Route(cmd.name, keys, c.peerLink)
+	clear(keys)
+	c.keysBuf = keys[:0]
+	return d
+}
+
+// RunLocal runs a local single-key command and returns a copy of its
+// reply instead of writing it to the client: proxy mode's split commands
+// (route.Router.Split) merge it with the replies of other nodes.
+func (c *client) RunLocal(args [][]byte) []byte {
+	if c.capture.Writer == nil {
+		c.capture = resp.NewWriter(&c.captureBuf)
+	}
+	saved := c.Writer
+	c.Writer = c.capture
+	c.call(lookup(commands, args[0]), args)
+	c.Writer.Flush()
+	c.Writer = saved
+	reply := bytes.Clone(c.captureBuf.Bytes())
+	c.captureBuf.Reset()
+	return reply
 }
 
 // run runs cmd's handler, timing it for INFO commandstats and latencystats (unless

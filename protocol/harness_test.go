@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/config"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/cachesrv/cachesrv/store"
 	"github.com/redis/go-redis/v9"
 )
@@ -20,43 +22,29 @@ type testServer struct {
 	addr  string
 	srv   *Server
 	store *store.Store
-	cfg   *Config
+	cfg   *config.Config
 	nowMs atomic.Int64
 }
 
 // startServer starts a server for the test; configure may change the
 // config before it starts. It is shut down when the test ends.
-func startServer(t testing.TB, configure ...func(*Config)) *testServer {
+func startServer(t testing.TB, configure ...func(*config.Config)) *testServer {
 	t.Helper()
-	ts := &testServer{cfg: NewConfig()}
+	ts := &testServer{cfg: config.New()}
 	ts.cfg.Shards = 16
 	for _, f := range configure {
 		f(ts.cfg)
 	}
 	ts.nowMs.Store(time.Now().UnixMilli())
-	st, err := store.New(store.Options{Shards: ts.cfg.Shards, Now: ts.nowMs.Load})
+	opts := ts.cfg.StoreOptions()
+	opts.Now = ts.nowMs.Load
+	st, err := store.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ts.store = st
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.addr = ln.Addr().String()
 	ts.srv = NewServer(ts.cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	done := make(chan error, 1)
-	go func() { done <- ts.srv.Serve(ln) }()
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := ts.srv.Shutdown(ctx); err != nil && err != errAlreadyShuttingDown {
-			t.Errorf("shutdown: %v", err)
-		}
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	})
+	ts.addr = servertest.Serve(t, ts.srv)
 	return ts
 }
 

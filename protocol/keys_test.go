@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/glob"
+
 	"github.com/redis/go-redis/v9"
 )
 
@@ -316,8 +318,8 @@ var skGlobCases = []struct {
 
 func TestGlobMatch(t *testing.T) {
 	for _, tc := range skGlobCases {
-		if got := globMatch([]byte(tc.pattern), []byte(tc.s)); got != tc.want {
-			t.Errorf("globMatch(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
+		if got := glob.Match([]byte(tc.pattern), []byte(tc.s)); got != tc.want {
+			t.Errorf("glob.Match(%q, %q) = %v, want %v", tc.pattern, tc.s, got, tc.want)
 		}
 	}
 }
@@ -327,14 +329,14 @@ func TestGlobMatchPathological(t *testing.T) {
 	// O(len(pattern) * len(s)).
 	s := []byte(strings.Repeat("a", 10*1024))
 	for range 10 {
-		if globMatch([]byte("a*a*a*a*a*a*a*b"), s) {
+		if glob.Match([]byte("a*a*a*a*a*a*a*b"), s) {
 			t.Fatal("matched a string without b")
 		}
-		if globMatch([]byte("*a*a*a*a*a*a*a*a*a*a*a*a*c*"), s) {
+		if glob.Match([]byte("*a*a*a*a*a*a*a*a*a*a*a*a*c*"), s) {
 			t.Fatal("matched a string without c")
 		}
 	}
-	if !globMatch([]byte("a*a*a*a*a*a*a*b"), append(s, 'b')) {
+	if !glob.Match([]byte("a*a*a*a*a*a*a*b"), append(s, 'b')) {
 		t.Fatal("did not match a...ab")
 	}
 	// The same through the server.

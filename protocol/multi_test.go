@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -127,7 +128,7 @@ func TestWatchAbortsWhenKeyExpires(t *testing.T) {
 // that the total never changes: a reader that saw a half-done transfer
 // would see a different sum.
 func TestMultiExecIsAtomicAcrossShards(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.Shards = 8 })
+	ts := startServer(t, func(c *config.Config) { c.Shards = 8 })
 	const accounts, total = 8, 8000
 	setup := ts.client(t)
 	keys := make([]string, accounts)

@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+
+	"github.com/cachesrv/cachesrv/protocol/config"
 )
 
 // TestPipelineMatchesSequentialExecution sends random mixed pipelines to
@@ -14,8 +16,8 @@ import (
 // are frequent, and so are the commands that must break them: multi-key
 // commands, keyspace commands, MULTI/EXEC, unknown commands, wrong arity.
 func TestPipelineMatchesSequentialExecution(t *testing.T) {
-	piped := startServer(t, func(c *Config) { c.Shards = 2 })
-	seq := startServer(t, func(c *Config) { c.Shards = 2 })
+	piped := startServer(t, func(c *config.Config) { c.Shards = 2 })
+	seq := startServer(t, func(c *config.Config) { c.Shards = 2 })
 	pc, sc := dialRESP(t, piped.addr), dialRESP(t, seq.addr)
 	rng := rand.New(rand.NewPCG(1, 2))
 	keys := []string{"a", "b", "c", "d", "e", "n"}
@@ -79,7 +81,7 @@ func TestPipelineMatchesSequentialExecution(t *testing.T) {
 // TestPipelineGroupTakesLockOnce checks the point of grouping: a pipeline
 // of commands on one shard acquires that shard's lock once.
 func TestPipelineGroupTakesLockOnce(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.Shards = 1 })
+	ts := startServer(t, func(c *config.Config) { c.Shards = 1 })
 	pc := dialRESP(t, ts.addr)
 	before := ts.store.Stats()[0].LockAcquisitions
 	var batch strings.Builder

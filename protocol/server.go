@@ -1,7 +1,11 @@
-// Package protocol serves the Redis protocol (RESP2) over TCP with
-// tidwall/redcon: one command table drives dispatch, arity checks, COMMAND
-// and INFO; per-connection state (name, AUTH, MULTI, WATCH) lives in a
-// client; every key command runs against the store under its shards' locks.
+// Package protocol serves the Redis protocol over TCP: the connection loop
+// (server.go), each connection's state (client.go), the command table
+// (command.go) that drives dispatch, arity checks, COMMAND and INFO, and
+// dispatch itself (dispatch.go, pipeline.go): every key command runs
+// against the store under its shards' locks, or, in a cluster, where
+// cluster/route sends it. Handlers live one file per command family
+// (cmd_strings.go, cmd_keys.go, ...). Framing and reply encoding are in
+// protocol/resp, settings in protocol/config.
 package protocol
 
 import (
@@ -15,6 +19,9 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/config"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -27,7 +34,7 @@ const redisVersion = "7.0.0"
 
 // Server is one cachesrv RESP endpoint.
 type Server struct {
-	cfg   *Config
+	cfg   *config.Config
 	store *store.Store
 	log   *slog.Logger
 
@@ -45,9 +52,7 @@ type Server struct {
 
 	shutdownReq shutdownRequest
 
-	cl          *cluster.Cluster // nil on a single node
-	clusterMode ClusterMode
-	peers       peerLinks // proxy mode's connections to other nodes
+	router *route.Router // nil on a single node
 }
 
 // serverStats are the counters INFO stats reports.
@@ -59,17 +64,10 @@ type serverStats struct {
 	netInput            atomic.Int64
 }
 
-// NewServer returns a server over st configured by cfg.
-func NewServer(cfg *Config, st *store.Store, log *slog.Logger) *Server {
-	cfg.OnMemoryChange(func(c *Config) {
-		c.ApplyMemory(st)
-		// A lowered limit is enforced at once, as in Redis, not at the next
-		// write. In the background: CONFIG SET may run inside an EXEC that
-		// holds shard locks Admit needs.
-		go st.Admit(-1) // under noeviction it just stays over
-	})
+// NewServer returns a server over st configured by cfg. The store takes
+// its memory limits from its own options; CONFIG SET hands it changes.
+func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
 	return &Server{
-		peers:       peerLinks{password: cfg.Requirepass},
 		cfg:         cfg,
 		store:       st,
 		log:         log,
@@ -136,7 +134,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if empty {
 		s.closeDrained()
 	}
-	defer s.peers.close()
+	if s.router != nil {
+		defer s.router.Close()
+	}
 	select {
 	case <-s.drained:
 		return nil
@@ -178,7 +178,7 @@ func (s *Server) admit(conn net.Conn) *client {
 // run them, write all their replies at once, repeat.
 func (s *Server) serveConn(c *client) {
 	defer s.drop(c)
-	rd := newReader(c.net, s.cfg)
+	rd := resp.NewReader(c.net, s.cfg.RequestLimits())
 	timed := false
 	for !c.quit {
 		if s.closing.Load() {
@@ -194,13 +194,13 @@ func (s *Server) serveConn(c *client) {
 		if s.closing.Load() { // lost a race with Shutdown's wake-up deadline
 			return
 		}
-		cmds, err := rd.readPipeline()
+		cmds, err := rd.ReadPipeline()
 		now := time.Now()
 		c.pipelineStart, c.elapsed = now, 0
 		c.runPipeline(cmds)
 		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
 		c.lastAt.Store(now.UnixNano())
-		if perr, ok := err.(protoError); ok && perr != "" {
+		if perr, ok := err.(resp.ProtocolError); ok && perr != "" {
 			c.WriteError("ERR Protocol error: " + string(perr))
 			if c.Flush() == nil {
 				lingerClose(c.net)
@@ -210,7 +210,7 @@ func (s *Server) serveConn(c *client) {
 		if ferr := c.Flush(); ferr != nil || err != nil {
 			return
 		}
-		rd.shrink()
+		rd.Shrink()
 	}
 }
 
@@ -246,4 +246,41 @@ func (s *Server) ClientCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.clients)
+}
+
+// EnableCluster makes s a node of cl: keys are routed by cl's slot table,
+// and keys owned elsewhere handled as mode says. Call it before Serve.
+func (s *Server) EnableCluster(cl *cluster.Cluster, mode route.Mode) {
+	s.router = route.New(cl, mode, s.cfg.Requirepass)
+}
+
+// Cluster returns the cluster this server is a node of, nil on a single node.
+func (s *Server) Cluster() *cluster.Cluster {
+	if s.router == nil {
+		return nil
+	}
+	return s.router.Cluster()
+}
+
+// ForwardStats returns, per peer, what proxy mode forwarded to it.
+func (s *Server) ForwardStats() []route.PeerForwardStats {
+	if s.router == nil {
+		return nil
+	}
+	return s.router.ForwardStats()
+}
+
+// Ready reports whether the server is accepting clients: Serve has been
+// called and Shutdown has not begun. A load balancer or Kubernetes probe
+// reads it through /readyz, so that a node being drained stops getting new
+// clients while its existing ones finish. A cluster node is ready as soon
+// as it serves: until its seeds answer it runs as a cluster of one, so
+// readiness does not wait for them.
+func (s *Server) Ready() bool {
+	if s.closing.Load() {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.listener != nil
 }

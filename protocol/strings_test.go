@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/config"
 )
 
 // Integration tests for the string commands. The expected replies are
@@ -623,7 +625,7 @@ func TestStringGetRangeSetRange(t *testing.T) {
 }
 
 func TestStringSizeLimit(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.ProtoMaxBulkLen.Store(1024) })
+	ts := startServer(t, func(c *config.Config) { c.ProtoMaxBulkLen.Store(1024) })
 	c := newSKConn(t, ts)
 	tooBig := "-ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 	c.run([]skStep{

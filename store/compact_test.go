@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 type mval struct {
@@ -48,10 +50,8 @@ func TestModel(t *testing.T) {
 		{"shards=1/consthash", Options{Shards: 1, Hash: constHash}, 300, 30000, 10000},
 	}
 	for i := range cases {
-		if testing.Short() {
+		if testing.Short() || servertest.Race {
 			cases[i].ops /= 4
-		} else if raceEnabled {
-			cases[i].ops /= 2
 		}
 	}
 	for ci, tc := range cases {
@@ -102,7 +102,7 @@ func TestModel(t *testing.T) {
 				}
 				checkInvariants(t, s)
 				live, arena := s.UsedBytes()
-				if bound := 2*live + int64(s.Shards())*chunkSize; arena > bound {
+				if bound := 2*live + int64(s.Shards())*maxChunkSize; arena > bound {
 					t.Fatalf("arena %d > 2*live %d + shards*chunk", arena, live)
 				}
 			}
@@ -199,7 +199,7 @@ func TestModel(t *testing.T) {
 			for k := range model {
 				del(s, k)
 			}
-			if live, arena := s.UsedBytes(); live != 0 || arena > int64(s.Shards())*chunkSize {
+			if live, arena := s.UsedBytes(); live != 0 || arena > int64(s.Shards())*maxChunkSize {
 				t.Fatalf("after deleting every key: live %d, arena %d", live, arena)
 			}
 			checkInvariants(t, s)
@@ -224,7 +224,7 @@ func TestCompactionHotKey(t *testing.T) {
 		}
 	}
 	live, arena := s.UsedBytes()
-	if bound := 2*live + chunkSize; arena > bound {
+	if bound := 2*live + maxChunkSize; arena > bound {
 		t.Fatalf("arena %d bytes for %d live bytes (bound %d)", arena, live, bound)
 	}
 	checkModel(t, s, model)
@@ -247,7 +247,7 @@ func TestCompactionShortLivedKeys(t *testing.T) {
 		}
 	}
 	live, arena := s.UsedBytes()
-	if bound := 2*live + chunkSize; arena > bound {
+	if bound := 2*live + maxChunkSize; arena > bound {
 		t.Fatalf("arena %d bytes for %d live bytes (bound %d)", arena, live, bound)
 	}
 	checkModel(t, s, model)
@@ -268,7 +268,7 @@ func TestCompactionBigInterleaved(t *testing.T) {
 		model["big"] = v
 	}
 	live, arena := s.UsedBytes()
-	if bound := 2*live + chunkSize; arena > bound {
+	if bound := 2*live + maxChunkSize; arena > bound {
 		t.Fatalf("arena %d bytes for %d live bytes (bound %d)", arena, live, bound)
 	}
 	checkModel(t, s, model)

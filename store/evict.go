@@ -1,10 +1,6 @@
 package store
 
-import (
-	"errors"
-	"math/rand/v2"
-	"sync/atomic"
-)
+import "math/rand/v2"
 
 // Policy is what the store drops when it holds more than maxmemory: Redis's
 // policies, plus S3-FIFO.
@@ -59,123 +55,9 @@ func ParsePolicy(name string) (Policy, bool) {
 
 func (p Policy) volatile() bool { return p >= VolatileLRU && p <= VolatileTTL }
 
-// DefaultPolicy is the policy of a store whose options name none.
+// DefaultPolicy is the server's default policy. The zero Policy is
+// NoEviction, Redis's default.
 const DefaultPolicy = AllKeysS3FIFO
-
-// DefaultSamples is Redis's default maxmemory-samples.
-const DefaultSamples = 5
-
-// ErrOOM is what a write gets when the store is over maxmemory and its
-// policy cannot (or may not) free anything: Redis's own wording.
-var ErrOOM = errors.New("OOM command not allowed when used memory > 'maxmemory'.")
-
-// limits is the store-wide memory state every shard shares.
-type limits struct {
-	// Read on every GET (pol) and write: kept apart from used, which
-	// every chunk taken or released writes, so that reads do not miss
-	// the cache line each time.
-	max     atomic.Int64 // maxmemory in bytes, 0 = unlimited
-	pol     atomic.Int32
-	samples atomic.Int32
-	shards  int
-	// crowded counts shards close to maxChunks chunk slots, which can
-	// only happen with few shards and hundreds of thousands of values
-	// over 4 KiB in each; writes are refused while any is.
-	crowded atomic.Int32
-	_       [64]byte
-
-	used atomic.Int64 // sum of the shards' mem
-	next atomic.Uint32
-
-	pool chunkPool
-}
-
-func (l *limits) policy() Policy { return Policy(l.pol.Load()) }
-
-// SetMaxMemory sets the limit in bytes; 0 removes it.
-func (s *Store) SetMaxMemory(n int64) { s.lim.max.Store(max(n, 0)) }
-
-// MaxMemory returns the limit in bytes, 0 if there is none.
-func (s *Store) MaxMemory() int64 { return s.lim.max.Load() }
-
-// SetPolicy sets the eviction policy.
-func (s *Store) SetPolicy(p Policy) { s.lim.pol.Store(int32(p)) }
-
-// Policy returns the eviction policy.
-func (s *Store) Policy() Policy { return s.lim.policy() }
-
-// SetSamples sets how many keys the sampling policies (LRU, LFU, TTL)
-// compare to pick each victim, as Redis's maxmemory-samples.
-func (s *Store) SetSamples(n int) { s.lim.samples.Store(int32(max(n, 1))) }
-
-// Samples returns the maxmemory-samples setting.
-func (s *Store) Samples() int { return int(s.lim.samples.Load()) }
-
-// Used returns the bytes that count against maxmemory: the shards' chunk
-// buffers (live entries, dead ones not yet reclaimed and the unused ends of
-// tail chunks), index tables and ghost tables. It is kept as the memory is
-// taken and given back, so reading it is one atomic load.
-func (s *Store) Used() int64 { return s.lim.used.Load() }
-
-// EvictedKeys returns how many keys were dropped to stay under maxmemory.
-func (s *Store) EvictedKeys() int64 {
-	var n int64
-	for _, sh := range s.shards {
-		n += sh.evicted.Load()
-	}
-	return n
-}
-
-// OverLimit reports whether the store holds more than maxmemory, or
-// cannot take more for want of chunk slots: whether writes must go
-// through Admit.
-func (s *Store) OverLimit() bool {
-	m := s.lim.max.Load()
-	return (m > 0 && s.lim.used.Load() > m) || s.lim.crowded.Load() > 0
-}
-
-// Admit is called before a command that may add data, with no shard lock
-// held: over maxmemory, it evicts under the policy until the store is back
-// under it, and returns ErrOOM if it may not (noeviction) or cannot (a
-// volatile policy with no keys that have a TTL). As in Redis, a write that
-// is admitted may then take the store somewhat over the limit; the next
-// one brings it back.
-//
-// shard is the shard the command writes to, or -1 if it is not one: that
-// shard evicts first, so that each shard's policy sees its own writes and
-// the chunk an eviction frees is the one the write reuses.
-func (s *Store) Admit(shard int) error {
-	if s.lim.crowded.Load() > 0 {
-		return ErrOOM
-	}
-	m := s.lim.max.Load()
-	if m <= 0 || s.lim.used.Load() <= m {
-		return nil
-	}
-	p := s.lim.policy()
-	if p == NoEviction {
-		return ErrOOM
-	}
-	// After the writer's shard, shards take turns, so that concurrent
-	// writers evict from different shards in parallel.
-	n := len(s.shards)
-	for fruitless := 0; s.lim.used.Load() > m; shard = -1 {
-		if shard < 0 {
-			shard = int(s.lim.next.Add(1)) & (n - 1)
-		}
-		sh := s.shards[shard]
-		sh.lock(true)
-		ok := sh.evict(p, s.now(), int(s.lim.samples.Load()))
-		sh.settle()
-		sh.unlock(true)
-		if ok {
-			fruitless = 0
-		} else if fruitless++; fruitless >= n {
-			return ErrOOM
-		}
-	}
-	return nil
-}
 
 // evict frees some memory of the shard under policy p and reports whether
 // it found anything to free.
@@ -189,7 +71,7 @@ func (s *shard) evict(p Policy, now int64, samples int) bool {
 // insertLog is the log a new key goes to: S3-FIFO's small FIFO, or its
 // main FIFO when the ghost table remembers the key as recently evicted.
 func (s *shard) insertLog(h uint64) uint8 {
-	if s.lim.policy() != AllKeysS3FIFO {
+	if s.memory.policy() != AllKeysS3FIFO {
 		return logMain
 	}
 	if s.ghost.take(h) {
@@ -378,48 +260,4 @@ func (s *shard) victim(p Policy, now int64, samples int) (loc, bool) {
 		}
 	}
 	return best, found > 0
-}
-
-// ghost remembers the hashes of keys recently evicted from S3-FIFO's small
-// FIFO: a direct-mapped table of 16-bit tags, about one slot per key in the
-// shard, so that 2 bytes a key buy the memory of roughly as many evicted
-// keys as the shard holds. A newer key overwrites an older one's slot; a
-// false match (1 in 65536) only admits a key to the main FIFO early.
-type ghost struct {
-	tags []uint16
-}
-
-func ghostSlot(h uint64, n int) int { return int(h>>16) & (n - 1) }
-func ghostTag(h uint64) uint16      { return uint16(h>>48) | 1 }
-
-func (g *ghost) add(h uint64) {
-	if len(g.tags) > 0 {
-		g.tags[ghostSlot(h, len(g.tags))] = ghostTag(h)
-	}
-}
-
-// take reports whether h is remembered, and forgets it.
-func (g *ghost) take(h uint64) bool {
-	if len(g.tags) == 0 {
-		return false
-	}
-	i := ghostSlot(h, len(g.tags))
-	if g.tags[i] != ghostTag(h) {
-		return false
-	}
-	g.tags[i] = 0
-	return true
-}
-
-// fitGhost resizes the ghost table for a shard of keys keys when it is far off.
-func (s *shard) fitGhost(keys int) {
-	want := minIndexSlots
-	for want < keys {
-		want *= 2
-	}
-	if n := len(s.ghost.tags); n == want || (n > want && n <= 4*want) {
-		return
-	}
-	s.addMem(int64(want-len(s.ghost.tags)) * 2)
-	s.ghost.tags = make([]uint16, want)
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // admitSet is a write as the server makes it: Admit, then Set.
@@ -38,9 +40,12 @@ func TestEvictionStaysUnderLimit(t *testing.T) {
 	const limit = 1 << 20
 	for _, p := range []Policy{AllKeysS3FIFO, AllKeysLRU, AllKeysLFU, AllKeysRandom, VolatileLRU, VolatileLFU, VolatileRandom, VolatileTTL} {
 		t.Run(p.String(), func(t *testing.T) {
-			s, c := newTestStore(t, Options{Shards: 4, MaxMemory: limit, Policy: p})
+			s, c := newTestStore(t, Options{Shards: 4, Limits: Limits{MaxMemory: limit, Policy: p}})
 			r := rand.New(rand.NewPCG(1, uint64(p)))
-			const n = 40000
+			n := int64(40000)
+			if servertest.Race {
+				n = 20000 // still three times what the limit holds
+			}
 			for i := range n {
 				if i%1000 == 0 {
 					c.advance(1000)
@@ -74,7 +79,7 @@ func TestEvictionStaysUnderLimit(t *testing.T) {
 }
 
 func TestNoEvictionRefusesWrites(t *testing.T) {
-	s, _ := newTestStore(t, Options{Shards: 2, MaxMemory: 256 << 10, Policy: NoEviction})
+	s, _ := newTestStore(t, Options{Shards: 2, Limits: Limits{MaxMemory: 256 << 10, Policy: NoEviction}})
 	var i int
 	var err error
 	for i = 0; i < 100000 && err == nil; i++ {
@@ -94,7 +99,7 @@ func TestNoEvictionRefusesWrites(t *testing.T) {
 		t.Fatalf("Admit after deleting half: %v", err)
 	}
 	// Raising the limit at run time does too.
-	s.SetMaxMemory(0)
+	s.SetLimits(Limits{Policy: s.Limits().Policy})
 	if err := admitSet(s, "more", "v", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +111,7 @@ func TestNoEvictionRefusesWrites(t *testing.T) {
 func TestVolatileSparesKeysWithoutTTL(t *testing.T) {
 	for _, p := range []Policy{VolatileLRU, VolatileLFU, VolatileRandom, VolatileTTL} {
 		t.Run(p.String(), func(t *testing.T) {
-			s, c := newTestStore(t, Options{Shards: 2, MaxMemory: 512 << 10, Policy: p})
+			s, c := newTestStore(t, Options{Shards: 2, Limits: Limits{MaxMemory: 512 << 10, Policy: p}})
 			var err error
 			i := 0
 			for ; i < 100000 && err == nil; i++ {
@@ -133,7 +138,7 @@ func TestVolatileSparesKeysWithoutTTL(t *testing.T) {
 }
 
 func TestVolatileTTLEvictsSoonestFirst(t *testing.T) {
-	s, c := newTestStore(t, Options{Shards: 1, MaxMemory: 512 << 10, Policy: VolatileTTL, Samples: 10})
+	s, c := newTestStore(t, Options{Shards: 1, Limits: Limits{MaxMemory: 512 << 10, Policy: VolatileTTL, Samples: 10}})
 	// Keys expiring late, then keys expiring soon, then more writes.
 	for i := range 1000 {
 		set(s, fmt.Sprint("late", i), strings.Repeat("v", 100), c.now()+10_000_000)
@@ -163,13 +168,17 @@ func TestVolatileTTLEvictsSoonestFirst(t *testing.T) {
 // hotSurvival writes a stream of new keys while reading a hot set, and
 // returns the share of the hot set still held at the end.
 func hotSurvival(t *testing.T, p Policy) float64 {
-	s, c := newTestStore(t, Options{Shards: 4, MaxMemory: 1 << 20, Policy: p, Samples: 5})
+	s, c := newTestStore(t, Options{Shards: 4, Limits: Limits{MaxMemory: 1 << 20, Policy: p, Samples: 5}})
 	const hot = 200
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range hot {
 		set(s, fmt.Sprint("hot", i), strings.Repeat("h", 100), 0)
 	}
-	for i := range 60000 {
+	writes := 60000
+	if servertest.Race {
+		writes = 30000 // still turns the 1 MB over several times
+	}
+	for i := range writes {
 		if i%200 == 0 {
 			c.advance(1000) // LRU's clock counts seconds
 		}
@@ -206,7 +215,7 @@ func TestEvictionKeepsHotKeys(t *testing.T) {
 // S3-FIFO: a key evicted from the small FIFO and written again while the
 // ghost table remembers it goes straight to the main FIFO.
 func TestS3FIFOGhostAdmitsToMain(t *testing.T) {
-	s, _ := newTestStore(t, Options{Shards: 1, MaxMemory: 256 << 10, Policy: AllKeysS3FIFO})
+	s, _ := newTestStore(t, Options{Shards: 1, Limits: Limits{MaxMemory: 256 << 10, Policy: AllKeysS3FIFO}})
 	for i := 0; ; i++ {
 		if err := admitSet(s, fmt.Sprint("k", i), strings.Repeat("v", 100), 0); err != nil {
 			t.Fatal(err)
@@ -235,26 +244,24 @@ func TestS3FIFOGhostAdmitsToMain(t *testing.T) {
 
 // Changing the policy and the limit at run time takes effect at once.
 func TestPolicyChangeAtRunTime(t *testing.T) {
-	s, _ := newTestStore(t, Options{Shards: 2, Policy: AllKeysS3FIFO})
+	s, _ := newTestStore(t, Options{Shards: 2, Limits: Limits{Policy: AllKeysS3FIFO}})
 	for i := range 20000 {
 		set(s, fmt.Sprint("k", i), strings.Repeat("v", 100), 0)
 	}
-	s.SetMaxMemory(s.Used() / 2)
-	s.SetPolicy(AllKeysLRU)
+	s.SetLimits(Limits{MaxMemory: s.Used() / 2, Policy: AllKeysLRU})
 	if err := s.Admit(-1); err != nil {
 		t.Fatal(err)
 	}
-	if s.Used() > s.MaxMemory() {
-		t.Fatalf("Used %d over the new limit %d", s.Used(), s.MaxMemory())
+	if s.Used() > s.Limits().MaxMemory {
+		t.Fatalf("Used %d over the new limit %d", s.Used(), s.Limits().MaxMemory)
 	}
 	checkInvariants(t, s)
-	s.SetPolicy(AllKeysS3FIFO)
-	s.SetMaxMemory(s.Used() / 2)
+	s.SetLimits(Limits{MaxMemory: s.Used() / 2, Policy: AllKeysS3FIFO})
 	if err := s.Admit(-1); err != nil {
 		t.Fatal(err)
 	}
-	if s.Used() > s.MaxMemory() {
-		t.Fatalf("Used %d over the new limit %d", s.Used(), s.MaxMemory())
+	if s.Used() > s.Limits().MaxMemory {
+		t.Fatalf("Used %d over the new limit %d", s.Used(), s.Limits().MaxMemory)
 	}
 	checkInvariants(t, s)
 }
@@ -269,7 +276,7 @@ func TestChurnStaysBounded(t *testing.T) {
 	const limit = 8 << 20
 	for _, p := range []Policy{AllKeysS3FIFO, AllKeysLRU, VolatileTTL} {
 		t.Run(p.String(), func(t *testing.T) {
-			s, c := newTestStore(t, Options{Shards: 8, MaxMemory: limit, Policy: p})
+			s, c := newTestStore(t, Options{Shards: 8, Limits: Limits{MaxMemory: limit, Policy: p}})
 			r := rand.New(rand.NewPCG(7, uint64(p)))
 			churn := func(ops int) {
 				for i := range ops {
@@ -304,8 +311,8 @@ func TestChurnStaysBounded(t *testing.T) {
 				return m.HeapAlloc
 			}
 			fill, turn := 60000, 200000
-			if raceEnabled {
-				fill, turn = 30000, 60000
+			if servertest.Race {
+				fill, turn = 20000, 40000
 			}
 			churn(fill) // fills the store and turns it over
 			full := heap()

@@ -48,7 +48,7 @@ func TestExpireCycleReclaims(t *testing.T) {
 				t.Fatalf("ExpiredKeys = %d, want %d", s.ExpiredKeys(), nTTL)
 			}
 			live, arena := s.UsedBytes()
-			if arena >= arenaBefore/4 || arena > 2*live+int64(shards)*chunkSize {
+			if arena >= arenaBefore/4 || arena > 2*live+int64(shards)*maxChunkSize {
 				t.Fatalf("arena %d (was %d) for %d live bytes", arena, arenaBefore, live)
 			}
 			checkModel(t, s, model)

@@ -21,7 +21,7 @@ func newClock() *clock            { c := &clock{}; c.ms.Store(startMs); return c
 
 // bigEntry is the entry size above which an entry gets a buffer of its own
 // in a shard that has grown to full-size chunks.
-const bigEntry = chunkSize / 4
+const bigEntry = maxChunkSize / 4
 
 func lenHash(k []byte) uint64 { return uint64(len(k)) }
 func constHash([]byte) uint64 { return 42 }
@@ -277,8 +277,8 @@ func (s *shard) check(st *Store, si int) error {
 		return fmt.Errorf("arena = %d, recount %d", s.arena.Load(), arena)
 	case logSize != s.logSize:
 		return fmt.Errorf("log sizes = %v, recount %v", s.logSize, logSize)
-	case mem != s.mem.Load():
-		return fmt.Errorf("mem = %d, recount %d", s.mem.Load(), mem)
+	case mem != s.used.Load():
+		return fmt.Errorf("used = %d, recount %d", s.used.Load(), mem)
 	}
 	return nil
 }

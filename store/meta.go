@@ -56,7 +56,7 @@ func lfuMinutes(now int64) uint32 { return uint32(now/60000) & 0xff }
 
 // newMeta is the meta word of an entry written now.
 func (s *shard) newMeta(now int64) uint16 {
-	switch s.lim.policy() {
+	switch s.memory.policy() {
 	case AllKeysLFU, VolatileLFU:
 		return uint16(lfuMinutes(now)<<8 | lfuInitVal)
 	case AllKeysS3FIFO:
@@ -68,7 +68,7 @@ func (s *shard) newMeta(now int64) uint16 {
 
 // accessed records a read or write of e under the current policy.
 func (s *shard) accessed(e entry, now int64) {
-	p := s.lim.policy()
+	p := s.memory.policy()
 	switch p {
 	case AllKeysS3FIFO:
 		m := e.meta()

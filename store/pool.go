@@ -22,7 +22,7 @@ type chunkPool struct {
 const poolBase = 1 << 20
 
 func poolClass(size int) (int, bool) {
-	if size < minChunkSize || size > chunkSize || size&(size-1) != 0 {
+	if size < minChunkSize || size > maxChunkSize || size&(size-1) != 0 {
 		return 0, false
 	}
 	return bits.TrailingZeros(uint(size / minChunkSize)), true

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math/bits"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -21,14 +22,14 @@ type Options struct {
 	// Hash replaces xxhash for the key hash; only tests that force
 	// collisions set it.
 	Hash func([]byte) uint64
-	// MaxMemory is the limit in bytes on Used (0 = none), Policy what is
-	// evicted to stay under it (the zero value is NoEviction, as in Redis;
-	// the server's default is DefaultPolicy), and Samples how many keys
-	// the sampling policies compare per victim (default DefaultSamples).
-	// All three can be changed at run time.
-	MaxMemory int64
-	Policy    Policy
-	Samples   int
+	// Limits are the memory settings, which SetLimits changes at run
+	// time.
+	Limits Limits
+	// GoMemoryLimit ties the Go runtime's soft memory limit
+	// (debug.SetMemoryLimit) to Limits.MaxMemory, now and at every
+	// SetLimits. A process holding one store sets it unless the user set
+	// GOMEMLIMIT.
+	GoMemoryLimit bool
 }
 
 // Store is the sharded keyspace. Its methods that take no Tx are safe for
@@ -38,7 +39,10 @@ type Store struct {
 	mask   uint64
 	hash   func([]byte) uint64
 	now    func() int64
-	lim    limits
+	memory memory // settings and usage, shared with every shard
+
+	limitsMu         sync.Mutex // serialises SetLimits
+	tieGoMemoryLimit bool       // Options.GoMemoryLimit
 }
 
 // DefaultShards is the shard count used when Options.Shards is zero.
@@ -58,20 +62,16 @@ func New(o Options) (*Store, error) {
 	if o.Hash == nil {
 		o.Hash = xxhash.Sum64
 	}
-	if o.Samples == 0 {
-		o.Samples = DefaultSamples
+	if p := o.Limits.Policy; p < 0 || int(p) >= len(policyNames) {
+		return nil, fmt.Errorf("unknown eviction policy %d", p)
 	}
-	if o.Policy < 0 || int(o.Policy) >= len(policyNames) {
-		return nil, fmt.Errorf("unknown eviction policy %d", o.Policy)
-	}
-	s := &Store{shards: make([]*shard, o.Shards), mask: uint64(o.Shards - 1), hash: o.Hash, now: o.Now}
-	s.lim.shards = o.Shards
-	s.SetMaxMemory(o.MaxMemory)
-	s.SetPolicy(o.Policy)
-	s.SetSamples(o.Samples)
+	s := &Store{shards: make([]*shard, o.Shards), mask: uint64(o.Shards - 1), hash: o.Hash, now: o.Now,
+		tieGoMemoryLimit: o.GoMemoryLimit}
+	s.memory.shards = o.Shards
 	for i := range s.shards {
-		s.shards[i] = newShard(o.Hash, &s.lim)
+		s.shards[i] = newShard(o.Hash, &s.memory)
 	}
+	s.SetLimits(o.Limits)
 	return s, nil
 }
 
@@ -83,41 +83,6 @@ func (s *Store) ShardOf(key []byte) int { return int(s.hash(key) & s.mask) }
 
 // Now returns the store's clock, Unix milliseconds.
 func (s *Store) Now() int64 { return s.now() }
-
-// Lock takes the locks of the given shards, which must be sorted in
-// ascending order without repeats: one fixed order for every caller is
-// what keeps multi-shard transactions free of deadlock. Read-only callers
-// pass write=false and share the lock.
-func (s *Store) Lock(shards []int, write bool) {
-	for _, i := range shards {
-		s.shards[i].lock(write)
-	}
-}
-
-// Unlock releases what Lock took.
-func (s *Store) Unlock(shards []int, write bool) {
-	for _, i := range shards {
-		s.shards[i].unlock(write)
-	}
-}
-
-// LockShard and UnlockShard are Lock and Unlock for a single shard.
-func (s *Store) LockShard(i int, write bool)   { s.shards[i].lock(write) }
-func (s *Store) UnlockShard(i int, write bool) { s.shards[i].unlock(write) }
-
-// LockAll takes every shard's lock, in order.
-func (s *Store) LockAll(write bool) {
-	for _, sh := range s.shards {
-		sh.lock(write)
-	}
-}
-
-// UnlockAll releases what LockAll took.
-func (s *Store) UnlockAll(write bool) {
-	for _, sh := range s.shards {
-		sh.unlock(write)
-	}
-}
 
 // Tx returns a transaction handle for keys whose shards the caller has
 // locked; it reads the clock once, so everything done through it sees the
@@ -147,22 +112,21 @@ func (s *Store) Keyspace() (keys, expires int64) {
 	return keys, expires
 }
 
-// UsedBytes returns the bytes of live entries and the bytes of arena
-// chunks holding them (live plus not yet reclaimed).
-func (s *Store) UsedBytes() (live, arena int64) {
-	for _, sh := range s.shards {
-		live += sh.liveBytes.Load()
-		arena += sh.arena.Load()
-	}
-	return live, arena
-}
-
 // ExpiredKeys returns how many keys have been removed because their TTL
 // passed, by access or by the active expiry cycle.
 func (s *Store) ExpiredKeys() int64 {
 	var n int64
 	for _, sh := range s.shards {
 		n += sh.expired.Load()
+	}
+	return n
+}
+
+// EvictedKeys returns how many keys were dropped to stay under maxmemory.
+func (s *Store) EvictedKeys() int64 {
+	var n int64
+	for _, sh := range s.shards {
+		n += sh.evicted.Load()
 	}
 	return n
 }

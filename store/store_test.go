@@ -99,7 +99,7 @@ func TestSizesAroundChunkBoundaries(t *testing.T) {
 	// small and full-size chunks and at the chunk sizes, and far beyond.
 	base := headerSize + len(key)
 	var sizes []int
-	for _, edge := range []int{smallChunkSize / 4, smallChunkSize, bigEntry, chunkSize} {
+	for _, edge := range []int{smallChunkSize / 4, smallChunkSize, bigEntry, maxChunkSize} {
 		for d := -2; d <= 2; d++ {
 			sizes = append(sizes, edge+d-base)
 		}
@@ -139,7 +139,7 @@ func TestSizesAroundChunkBoundaries(t *testing.T) {
 		}
 	}
 	live, arena := s.UsedBytes()
-	if live != 0 || arena > 2*chunkSize {
+	if live != 0 || arena > 2*maxChunkSize {
 		t.Fatalf("after deleting all: live %d arena %d", live, arena)
 	}
 	checkInvariants(t, s)

@@ -1,9 +1,6 @@
 package store
 
-import (
-	"bytes"
-	"math/rand/v2"
-)
+import "math/rand/v2"
 
 // Tx operates on the keyspace on behalf of a caller that holds the locks
 // of the shards its keys fall in (see Store.Lock). The read-only methods
@@ -214,7 +211,7 @@ func (t Tx) Flush() {
 	for _, sh := range t.s.shards {
 		sh.flush()
 	}
-	t.s.lim.pool.drop()
+	t.s.memory.pool.drop()
 }
 
 func (t Tx) lockShard(i int, write bool) {
@@ -227,23 +224,4 @@ func (t Tx) unlockShard(i int, write bool) {
 	if !t.all {
 		t.s.shards[i].unlock(write)
 	}
-}
-
-// randomKey picks a live key: the first after a random index slot.
-// Expired entries not yet reclaimed are skipped, however many there are:
-// Redis answers nil only when no key is live.
-func (s *shard) randomKey(now int64) ([]byte, bool) {
-	n := len(s.idx.slots)
-	if s.idx.used == 0 {
-		return nil, false
-	}
-	start := rand.IntN(n)
-	for i := range n {
-		if v := s.idx.slots[(start+i)%n]; v != 0 {
-			if e := s.entryAt(loc(v)); !e.expired(now) {
-				return bytes.Clone(e.key()), true
-			}
-		}
-	}
-	return nil, false
 }

@@ -58,7 +58,7 @@ func (t Tx) Changed(w *Watch) bool {
 	return w.dirty.Load() || (w.expireAt != 0 && w.expireAt <= t.now)
 }
 
-// WatchShard returns the shard a watch's key lives in, for locking.
+// Shard returns the shard a watch's key lives in, for locking.
 func (w *Watch) Shard() int { return w.shard }
 
 // touch marks the watches on key dirty. Every write calls it; it costs a

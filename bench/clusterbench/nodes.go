@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,6 +15,8 @@ import (
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/report"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // node is one cachesrv process this tool started on 127.0.0.1; Name and
@@ -25,37 +25,6 @@ type node struct {
 	*proc.Process
 	gossipAddr string
 	admin      *redis.Client // one connection for INFO and CLUSTER INFO
-}
-
-// freePorts asks the kernel for n distinct free ports on 127.0.0.1,
-// holding each (TCP and UDP, as memberlist binds both) until all are
-// found. Another process could still take one before a node binds it; the
-// node then fails to start and says so.
-func freePorts(n int) ([]int, error) {
-	var (
-		ports   []int
-		closers []func()
-	)
-	defer func() {
-		for _, c := range closers {
-			c()
-		}
-	}()
-	for len(ports) < n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		closers = append(closers, func() { ln.Close() })
-		port := ln.Addr().(*net.TCPAddr).Port
-		pc, err := net.ListenPacket("udp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
-		if err != nil {
-			continue // UDP side taken: try another
-		}
-		closers = append(closers, func() { pc.Close() })
-		ports = append(ports, port)
-	}
-	return ports, nil
 }
 
 // localCluster is -nodes cachesrv processes gossiping on 127.0.0.1.
@@ -71,7 +40,7 @@ type localCluster struct {
 // others, and waits until every node knows all n and serves all slots.
 // On error the nodes started so far are stopped.
 func (lc *localCluster) start(bin, dir string, n int, extra []string, prog *report.Progress) error {
-	ports, err := freePorts(2 * n)
+	ports, err := servertest.FindFreePorts(2 * n) // TCP and UDP: gossip binds both
 	if err != nil {
 		return err
 	}
@@ -147,7 +116,7 @@ func (lc *localCluster) waitFormed(limit time.Duration) error {
 			s, err := nd.admin.ClusterInfo(ctx).Result()
 			cancel()
 			if err == nil {
-				f := parseInfo(s)
+				f := resp.ParseInfo(s)
 				if f["cluster_known_nodes"] == want && f["cluster_state"] == "ok" {
 					break
 				}
@@ -172,22 +141,7 @@ func (nd *node) info() (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseInfo(s), nil
-}
-
-func parseInfo(s string) map[string]string {
-	out := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if k, v, ok := strings.Cut(line, ":"); ok {
-			out[k] = v
-		}
-	}
-	return out
+	return resp.ParseInfo(s), nil
 }
 
 // stop sends SIGTERM to the nodes one at a time, last started first, and

@@ -1,18 +1,15 @@
 package main
 
 import (
-	"context"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // fakeServerEnv makes the test binary act as a cachesrv process without
@@ -28,15 +25,6 @@ func TestMain(m *testing.M) {
 		os.Exit(benchtest.StandIn(os.Args[1:], "hitratio test stand-in"))
 	}
 	os.Exit(m.Run())
-}
-
-// needRedis skips the test without redis-server in PATH (or fails it,
-// see benchtest.HaveRedis).
-func needRedis(t *testing.T) {
-	t.Helper()
-	if !benchtest.HaveRedis(t) {
-		t.Skip("redis-server not in PATH")
-	}
 }
 
 // csvRows indexes the CSV rows by column name.
@@ -71,7 +59,7 @@ func (c csvRows) find(trace, server, policy string) []string {
 // redis-server with its two default policies and checks that the hit
 // ratios are plausible.
 func TestQuickRedis(t *testing.T) {
-	needRedis(t)
+	servertest.RequireTool(t, "redis-server")
 	header, rows, out, errOut := reporttest.Quick(t, "hitratio", run, "-servers", "redis")
 	c := csvRows{t, header, rows}
 	if len(rows) != 4*2 {
@@ -121,17 +109,14 @@ func TestNoMaxmemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(fakeServerEnv, "1")
+	exe := benchtest.StandInBinary(t, fakeServerEnv)
+	const requests = 10000 // enough for every trace to repeat keys
 	servers := "cachesrv"
-	if _, err := exec.LookPath("redis-server"); err == nil {
+	if servertest.HaveTool(t, "redis-server") {
 		servers = "redis,cachesrv"
 	}
 	header, rows, out, _ := reporttest.Quick(t, "hitratio", run, "-maxmemory", "0", "-servers", servers,
-		"-cachesrv-bin", exe, "-requests", "30000", "-batch", "16", "-rounds", "2")
+		"-cachesrv-bin", exe, "-requests", strconv.Itoa(requests), "-batch", "16", "-rounds", "2")
 	c := csvRows{t, header, rows}
 	if len(rows) != 2*4*len(strings.Split(servers, ",")) {
 		t.Fatalf("%d rows\n%s", len(rows), out)
@@ -143,7 +128,7 @@ func TestNoMaxmemory(t *testing.T) {
 			t.Fatalf("run %v", r)
 		}
 		gets, hits, keys := c.num(r, "gets"), c.num(r, "hits"), c.num(r, "keys_held")
-		if gets != 30000 || hits != gets-keys || c.num(r, "evicted_keys") != 0 {
+		if gets != requests || hits != gets-keys || c.num(r, "evicted_keys") != 0 {
 			t.Errorf("%v: %v GETs, %v hits, %v keys held: want hits = GETs - keys held, nothing evicted", r, gets, hits, keys)
 		}
 		if h, ok := held[c.str(r, "trace")]; ok && h != keys {
@@ -166,11 +151,7 @@ func TestRejectedFlag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(fakeServerEnv, "1")
+	exe := benchtest.StandInBinary(t, fakeServerEnv)
 	header, rows, out, _ := reporttest.Quick(t, "hitratio", run, "-servers", "cachesrv", "-cachesrv-bin", exe,
 		"-traces", "zipf-0.99", "-policies", "allkeys-s3fifo,allkeys-lru")
 	c := csvRows{t, header, rows}
@@ -190,17 +171,8 @@ func TestRejectedFlag(t *testing.T) {
 // A key repeated within a batch after a miss counts as a hit, with one
 // SET; the next replay of the same keys hits throughout.
 func TestReplayCountsRepeatsInBatch(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, _ := benchtest.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	c, err := resp.Dial(ln.Addr().String())
+	srv, _ := benchtest.NewServer()
+	c, err := resp.Dial(servertest.Serve(t, srv), "", adminTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,8 +189,8 @@ func TestReplayCountsRepeatsInBatch(t *testing.T) {
 	if st.gets != 9 || st.sets != 4 || st.hits != 5 || st.dupHits != 3 || st.univGets != 8 || st.univHits != 5 {
 		t.Errorf("%+v", *st)
 	}
-	if n, err := c.Do("DBSIZE"); err != nil || n != "4" {
-		t.Errorf("DBSIZE %q, %v", n, err)
+	if n, err := c.DBSize(); err != nil || n != 4 {
+		t.Errorf("DBSIZE %d, %v", n, err)
 	}
 	st, err = replay(c, tr, 4, []byte("value"), nil)
 	if err != nil || st.hits != 9 || st.sets != 0 || st.dupHits != 0 {

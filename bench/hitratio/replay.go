@@ -5,8 +5,8 @@ import (
 	"slices"
 	"time"
 
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // replayStats is what the client saw while replaying one trace.
@@ -81,8 +81,8 @@ func replay(c *resp.Conn, t *trace, batch int, value []byte, every func(done int
 				return err
 			}
 			switch kind {
-			case resp.OK:
-			case resp.Error:
+			case resp.KindOK:
+			case resp.KindError:
 				st.setErrors++
 				if st.firstErr == "" {
 					st.firstErr = "SET: " + string(e)
@@ -118,16 +118,16 @@ func replay(c *resp.Conn, t *trace, batch int, value []byte, every func(done int
 			}
 			hit := false
 			switch kind {
-			case resp.Value:
+			case resp.KindValue:
 				hit = true
-			case resp.Nil:
+			case resp.KindNil:
 				if slices.Contains(missed, k) {
 					hit = true
 					st.dupHits++
 				} else {
 					missed = append(missed, k)
 				}
-			case resp.Error:
+			case resp.KindError:
 				st.getErrors++
 				if st.firstErr == "" {
 					st.firstErr = "GET: " + string(e)

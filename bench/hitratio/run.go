@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // setup is one server with one eviction policy.
@@ -86,7 +85,7 @@ func runOne(cfg *config, t *trace, s setup, value []byte, dir string, cur *curre
 		srv.stop()
 		cur.set(nil)
 	}()
-	c, err := resp.Dial(srv.addr)
+	c, err := resp.Dial(srv.addr, "", adminTimeout)
 	if err != nil {
 		r.status = "failed: " + err.Error()
 		return r
@@ -101,8 +100,8 @@ func runOne(cfg *config, t *trace, s setup, value []byte, dir string, cur *curre
 		r.notes = append(r.notes, n)
 		prog.Note("warning: %s %s: %s, not %d and %q", t.name, s, n, cfg.maxmemory, s.policy)
 	}
-	if n, err := c.Do("DBSIZE"); err == nil && n != "0" {
-		r.notes = append(r.notes, "not empty at start: "+n+" keys")
+	if n, err := c.DBSize(); err == nil && n != 0 {
+		r.notes = append(r.notes, fmt.Sprintf("not empty at start: %d keys", n))
 	}
 
 	label := t.name + " " + s.String()
@@ -128,8 +127,8 @@ func runOne(cfg *config, t *trace, s setup, value []byte, dir string, cur *curre
 	if mem, err := c.Info("memory"); err == nil {
 		r.used, r.usedRSS = resp.InfoInt(mem, "used_memory"), resp.InfoInt(mem, "used_memory_rss")
 	}
-	if n, err := c.Do("DBSIZE"); err == nil {
-		r.keysHeld, _ = strconv.ParseInt(n, 10, 64)
+	if n, err := c.DBSize(); err == nil {
+		r.keysHeld = n
 	}
 	r.ok, r.status = true, "ok"
 	return r

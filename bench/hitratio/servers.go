@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // Server kinds, as -servers names them.
@@ -24,6 +25,10 @@ const (
 // noPolicy stands for "no maxmemory flags at all", which is what runs
 // with -maxmemory 0: the server keeps every key.
 const noPolicy = "none"
+
+// adminTimeout bounds connecting for, and each of, the admin commands
+// (PING, INFO, DBSIZE).
+const adminTimeout = 30 * time.Second
 
 // serverKind is a server binary and how to start it.
 type serverKind struct {
@@ -86,7 +91,7 @@ func (e *errRejected) Error() string { return "rejected: " + e.reason }
 // start runs a fresh server of kind k with args, logging to dir/<name>.log,
 // and waits until it answers PING.
 func start(k *serverKind, args []string, dir, name string) (*started, error) {
-	port, err := proc.FreePort()
+	port, err := servertest.FindFreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +156,7 @@ func (s *started) logSummary() string {
 }
 
 func ping(addr string) error {
-	c, err := resp.Dial(addr)
+	c, err := resp.Dial(addr, "", adminTimeout)
 	if err != nil {
 		return err
 	}

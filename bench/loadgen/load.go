@@ -12,9 +12,9 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // scenario is one workload: pipeline depth and share of GETs.

@@ -2,17 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // fakeServerEnv makes the test binary act as a cachesrv process, so that
@@ -28,19 +25,11 @@ func TestMain(m *testing.M) {
 }
 
 func TestAgainstInProcessServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, st := benchtest.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
+	srv, st := benchtest.NewServer()
+	addr := servertest.Serve(t, srv)
 	dir := t.TempDir()
 	var out, errb bytes.Buffer
-	args := []string{"-addr", ln.Addr().String(), "-duration", "1200ms", "-warmup", "100ms", "-conns", "4",
+	args := []string{"-addr", addr, "-duration", "1200ms", "-warmup", "100ms", "-conns", "4",
 		"-keys", "2000", "-pipeline", "16", "-ratio", "1:1", "-dist", "zipf", "-out", dir}
 	if code := run(args, &out, &errb); code != 0 {
 		t.Fatalf("exit %d\n%s", code, errb.String())
@@ -74,14 +63,9 @@ func TestCompare(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts server processes")
 	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv(fakeServerEnv, "1")
-	_, redisErr := exec.LookPath("redis-server")
+	exe := benchtest.StandInBinary(t, fakeServerEnv)
 	servers := 1
-	if redisErr == nil {
+	if servertest.HaveTool(t, "redis-server") {
 		servers = 2
 	}
 	dir := t.TempDir()

@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // server is a process that -compare started on a free 127.0.0.1 port and
@@ -24,7 +25,7 @@ type server struct {
 // startServer runs path with the arguments args(port) gives, logging to
 // dir/<name>.log, and waits until it answers PING.
 func startServer(name, dir, path string, args func(port int) []string) (*server, error) {
-	port, err := proc.FreePort()
+	port, err := servertest.FindFreePort()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // bytesRun is one server filled with cfg.keys keys.

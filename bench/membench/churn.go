@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // parseMemory reads a memory size as Redis does: bytes, or a number with

@@ -2,7 +2,7 @@ package main
 
 import "strconv"
 
-// membench speaks RESP through bench/internal/resp: commands are appended
+// membench speaks RESP through protocol/resp: commands are appended
 // to a reused buffer and written in one Write per pipeline; the load paths
 // only need to know whether a reply was an error or nil (resp.Read), the
 // admin commands (INFO, DBSIZE) the value (resp.Conn).

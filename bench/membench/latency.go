@@ -16,8 +16,8 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // Latencies are recorded in microseconds, from 1 µs to a minute, to 3
@@ -209,7 +209,7 @@ func (b *bench) steady(s *server, n int, label string, mark func()) (*steadyResu
 					return
 				}
 				k, e, err := resp.Read(br)
-				isNil := k == resp.Nil
+				isNil := k == resp.KindNil
 				if err != nil {
 					st.err = err
 					return

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/report"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/workload"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // loader SETs key:0 ... key:N-1, each exactly once, with values of one

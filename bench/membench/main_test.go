@@ -11,10 +11,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/cachesrv/cachesrv/bench/internal/benchtest"
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 var (
@@ -53,7 +53,7 @@ func cachesrvBin(t *testing.T) string {
 // tests run cachesrv alone, unless CACHESRV_REQUIRE_REDIS_TOOLS=1.
 func servers(t *testing.T) []string {
 	t.Helper()
-	if !benchtest.HaveRedis(t) {
+	if !servertest.HaveTool(t, "redis-server") {
 		t.Log("redis-server not found: cachesrv only")
 		return []string{cachesrvName}
 	}

@@ -10,8 +10,9 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/bench/internal/proc"
-	"github.com/cachesrv/cachesrv/bench/internal/resp"
 	"github.com/cachesrv/cachesrv/bench/internal/sysstat"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // The servers membench compares, by the names -servers takes.
@@ -19,6 +20,10 @@ const (
 	cachesrvName = "cachesrv"
 	redisName    = "redis-server"
 )
+
+// adminTimeout bounds connecting for, and each of, the admin commands
+// (PING, INFO, DBSIZE).
+const adminTimeout = 30 * time.Second
 
 // server is one fresh process started on a free 127.0.0.1 port. Every
 // measurement starts its own and stops it when done, so that no run
@@ -153,7 +158,7 @@ func rejectionReason(log string) string {
 // flags, then -cachesrv-args or -redis-args, then extra; waits until it
 // answers PING; and opens its admin connection.
 func (l *launcher) start(name string, extra []string) (*server, error) {
-	port, err := proc.FreePort()
+	port, err := servertest.FindFreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -203,7 +208,7 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 		}
 		return nil, se
 	}
-	if s.admin, err = resp.Dial(addr); err != nil {
+	if s.admin, err = resp.Dial(addr, "", adminTimeout); err != nil {
 		l.stop(s)
 		return nil, err
 	}
@@ -211,7 +216,7 @@ func (l *launcher) start(name string, extra []string) (*server, error) {
 }
 
 func ping(addr string) error {
-	c, err := resp.Dial(addr)
+	c, err := resp.Dial(addr, "", adminTimeout)
 	if err != nil {
 		return err
 	}

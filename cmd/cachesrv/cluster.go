@@ -8,6 +8,7 @@ import (
 
 	"github.com/cachesrv/cachesrv/cluster"
 	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/protocol/config"
 )
 
 // leaveTimeout bounds a graceful leave: long enough for peers to hear of
@@ -17,7 +18,7 @@ const leaveTimeout = 5 * time.Second
 // joinCluster starts gossip for a node whose RESP listener is at listenAddr
 // and makes srv route keys by the cluster's slot table. The returned
 // function leaves the cluster gracefully.
-func joinCluster(cfg *protocol.Config, srv *protocol.Server, listenAddr string, log *slog.Logger) (func(), error) {
+func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, log *slog.Logger) (func(), error) {
 	cc := cfg.Cluster
 	advertise := cc.AdvertiseAddr
 	if advertise == "" {
@@ -55,6 +56,3 @@ func joinCluster(cfg *protocol.Config, srv *protocol.Server, listenAddr string, 
 		}
 	}, nil
 }
-
-// IsBoolFlag lets a boolean setting be given as a bare flag (--cluster).
-func (f settingFlag) IsBoolFlag() bool { return f.s != nil && f.s.Bool }

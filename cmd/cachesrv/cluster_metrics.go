@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/cluster/route"
 	"github.com/cachesrv/cachesrv/protocol"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,7 +32,7 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		errors:      newDesc("forward_errors_total", "Forwarded commands that failed (peer unreachable, connection lost).", "peer"),
 		batchSize:   newDesc("forward_batch_size", "Forwarded commands per write to a peer.", "peer"),
 	}
-	for _, b := range protocol.ForwardBatchBounds {
+	for _, b := range route.ForwardBatchBounds {
 		c.sizeBounds = append(c.sizeBounds, float64(b))
 	}
 	return c

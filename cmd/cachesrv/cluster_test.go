@@ -2,15 +2,18 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -25,13 +28,13 @@ func TestClusterProcesses(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	all := freePorts(t, 9)
+	all := servertest.FreePorts(t, 9)
 	ports, gossip, metrics := all[0:3], all[3:6], all[6:9]
 	var procs []*exec.Cmd
 	logs := make([]*strings.Builder, 3)
 	for i := range 3 {
-		cmd := exec.Command(bin, "--cluster", "--port", ports[i], "--gossip-port", gossip[i],
-			"--join", "127.0.0.1:"+gossip[0], "--metrics-addr", "127.0.0.1:"+metrics[i])
+		cmd := exec.Command(bin, "--cluster", "--port", strconv.Itoa(ports[i]), "--gossip-port", strconv.Itoa(gossip[i]),
+			"--join", fmt.Sprintf("127.0.0.1:%d", gossip[0]), "--metrics-addr", fmt.Sprintf("127.0.0.1:%d", metrics[i]))
 		logs[i] = &strings.Builder{}
 		cmd.Stderr = logs[i]
 		if err := cmd.Start(); err != nil {
@@ -43,7 +46,7 @@ func TestClusterProcesses(t *testing.T) {
 	ctx := context.Background()
 	clients := make([]*redis.Client, 3)
 	for i, p := range ports {
-		clients[i] = redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + p, Protocol: 2})
+		clients[i] = redis.NewClient(&redis.Options{Addr: fmt.Sprintf("127.0.0.1:%d", p), Protocol: 2})
 		defer clients[i].Close()
 	}
 	deadline := time.Now().Add(20 * time.Second)
@@ -78,7 +81,7 @@ func TestClusterProcesses(t *testing.T) {
 		t.Fatalf("GET through the third node = %q, %v", v, err)
 	}
 	// Node 1 forwarded what it does not own, and says so in /metrics.
-	resp, err := http.Get("http://127.0.0.1:" + metrics[0] + "/metrics")
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", metrics[0]))
 	if err != nil {
 		t.Fatal(err)
 	}

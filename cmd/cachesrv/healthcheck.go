@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/cmd/cachesrv/top"
+	"github.com/cachesrv/cachesrv/protocol/config"
 )
 
 // `cachesrv healthcheck` asks a running server's HTTP listener whether it
@@ -23,7 +24,8 @@ import (
 //
 // By default it asks /healthz at the address the server itself would
 // listen on: CACHESRV_METRICS_ADDR if set (so one environment serves both),
-// else 127.0.0.1:9121, with a wildcard host (0.0.0.0, ::) read as loopback.
+// else the metrics-addr default, with a wildcard host (0.0.0.0, ::) read
+// as loopback.
 
 const healthcheckUsage = `Usage: cachesrv healthcheck [--url URL | --ready] [--timeout 2s]
 
@@ -35,10 +37,10 @@ Exits 0 if the server's /healthz (with --ready: /readyz) answers 200 OK,
 func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cachesrv healthcheck", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	url := fs.String("url", "", "URL to ask (default http://<metrics-addr>/healthz, metrics-addr from $CACHESRV_METRICS_ADDR or 127.0.0.1:9121)")
+	url := fs.String("url", "", "URL to ask (default http://<metrics-addr>/healthz, metrics-addr from $CACHESRV_METRICS_ADDR or "+defaultMetricsAddr()+")")
 	ready := fs.Bool("ready", false, "ask /readyz instead of /healthz (ignored with --url)")
 	timeout := fs.Duration("timeout", 2*time.Second, "give up after this long")
-	if code, ok := parseSubcommand(fs, "healthcheck", healthcheckUsage, args, stderr); !ok {
+	if code, ok := top.ParseFlags(fs, "healthcheck", healthcheckUsage, args, stderr); !ok {
 		return code
 	}
 	target := *url
@@ -81,7 +83,7 @@ func runHealthcheck(args []string, stdout, stderr io.Writer) int {
 }
 
 // defaultMetricsAddr is the metrics-addr setting's default.
-func defaultMetricsAddr() string { return protocol.FindSetting("metrics-addr").Default }
+func defaultMetricsAddr() string { return config.FindSetting("metrics-addr").Default }
 
 // dialableAddr turns a listen address into one to dial from the same
 // host: a wildcard or empty host becomes loopback.

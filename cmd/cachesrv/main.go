@@ -2,11 +2,13 @@
 // Redis protocol.
 //
 // Every setting is a flag (--port 6380) and an environment variable
-// (CACHESRV_PORT=6380); a flag wins over the variable. --help lists them.
+// (CACHESRV_PORT=6380); a flag wins over the variable. --help lists them
+// (flags.go derives all three from protocol/config's table).
 //
 // Besides RESP it serves Prometheus /metrics, /healthz and /readyz on
-// --metrics-addr (127.0.0.1:9121). `cachesrv top` is a live terminal view
-// of a running server.
+// --metrics-addr (127.0.0.1:8379). `cachesrv top` is a live terminal view
+// of a running server (package top), `cachesrv healthcheck` a probe for
+// container health checks.
 package main
 
 import (
@@ -16,17 +18,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/cachesrv/cachesrv/cmd/cachesrv/top"
 	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -38,66 +40,7 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// envName is the environment variable that sets a flag: CACHESRV_ and the
-// flag's name in upper snake case.
-func envName(flagName string) string {
-	return "CACHESRV_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
-}
-
-// settingFlag adapts a protocol.Setting to flag.Value.
-type settingFlag struct {
-	s   *protocol.Setting
-	cfg *protocol.Config
-}
-
-func (f settingFlag) String() string {
-	if f.s == nil {
-		return ""
-	}
-	return f.s.Default
-}
-func (f settingFlag) Set(v string) error { return f.s.Set(f.cfg, v) }
-
-// parseConfig builds the configuration from defaults, then environment
-// variables, then flags.
-func parseConfig(args []string, stderr io.Writer) (*protocol.Config, bool, error) {
-	cfg := protocol.NewConfig()
-	fs := flag.NewFlagSet("cachesrv", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	for _, s := range protocol.Settings {
-		fs.Var(settingFlag{s, cfg}, s.Name, s.Usage)
-		if v, ok := os.LookupEnv(envName(s.Name)); ok {
-			if err := s.Set(cfg, v); err != nil {
-				return nil, false, fmt.Errorf("%s: %w", envName(s.Name), err)
-			}
-		}
-	}
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\n"+
-			"Sizes take Redis's units (100mb, 1gb). Every flag can also be set by the\n"+
-			"environment variable shown; a flag wins over its variable.\n\n")
-		for _, s := range protocol.Settings {
-			def := s.Default
-			if def == "" {
-				def = `""`
-			}
-			fmt.Fprintf(stderr, "  --%s (default %s, env %s)\n      %s\n", s.Name, def, envName(s.Name), s.Usage)
-		}
-		fmt.Fprintf(stderr, "  --version\n      print the version and exit\n")
-		fmt.Fprintf(stderr, "\nSubcommands:\n  cachesrv top [-h host] [-p port] [-a password]\n      live view of a running server (cachesrv top --help)\n"+
-			"  cachesrv healthcheck [--url URL | --ready]\n      exit 0 if a running server's /healthz answers 200 (for container health checks)\n")
-	}
-	if err := fs.Parse(args); err != nil {
-		return nil, false, err
-	}
-	if fs.NArg() > 0 {
-		return nil, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return cfg, *showVersion, nil
-}
-
-func newLogger(cfg *protocol.Config, w io.Writer) *slog.Logger {
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: &cfg.LogLevel}
 	if cfg.LogFormat == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -107,7 +50,7 @@ func newLogger(cfg *protocol.Config, w io.Writer) *slog.Logger {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "top" {
-		return runTop(args[1:], os.Stdin, stdout, stderr)
+		return top.Run(args[1:], os.Stdin, stdout, stderr)
 	}
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runHealthcheck(args[1:], stdout, stderr)
@@ -126,7 +69,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log := newLogger(cfg, stderr)
 
-	st, err := store.New(store.Options{Shards: cfg.Shards})
+	opts := cfg.StoreOptions()
+	// GOMEMLIMIT, when set, is the operator's; otherwise the store ties
+	// the runtime's limit to maxmemory.
+	opts.GoMemoryLimit = os.Getenv("GOMEMLIMIT") == ""
+	st, err := store.New(opts)
 	if err != nil {
 		log.Error("cannot create store", "err", err)
 		return 1
@@ -147,9 +94,6 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// (bench/membench -mode bytes).
 		debug.SetGCPercent(25)
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		cfg.OnMemoryChange(func(c *protocol.Config) { debug.SetMemoryLimit(goMemoryLimit(c.MaxMemory.Load())) })
-	}
 	leave := func() {}
 	if cfg.Cluster.Enabled {
 		if leave, err = joinCluster(cfg, srv, ln.Addr().String(), log); err != nil {
@@ -167,7 +111,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		httpSrv, hln, err = startHTTP(cfg.MetricsAddr, h, log)
 		if err != nil {
 			ln.Close()
-			log.Error("cannot listen for metrics", "addr", cfg.MetricsAddr, "err", err)
+			log.Error("cannot listen for metrics: choose another address with --metrics-addr, or turn the HTTP listener off with --metrics-addr ''",
+				"addr", cfg.MetricsAddr, "err", err)
 			return 1
 		}
 		metricsAddr = hln.Addr().String()
@@ -217,22 +162,4 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped")
 	return 0
-}
-
-// goMemoryLimit is the Go runtime's soft memory limit for a maxmemory of
-// max bytes (none for 0). The store keeps its own memory under max; the
-// runtime limit makes the collector return garbage (chunks released by
-// compaction or eviction, old index tables) before the heap grows far
-// beyond that, where GOGC alone would let it reach twice the live heap.
-// The twentieth and the 16 MiB are room for pooled chunks (at most a 64th
-// of maxmemory and 1 MiB), connection buffers and the runtime. With more
-// (a tenth and 64 MiB), bench/membench's churn run held 1.20x maxmemory of
-// RSS: the runtime keeps freed spans up to its limit. A live heap above
-// the limit (thousands of clients with big buffers) makes the collector
-// run often, at no more than half the CPU; set GOMEMLIMIT to override.
-func goMemoryLimit(max int64) int64 {
-	if max <= 0 {
-		return math.MaxInt64
-	}
-	return max + max/20 + 16<<20
 }

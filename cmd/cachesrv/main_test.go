@@ -4,15 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -77,7 +78,7 @@ func TestProcessServesAndStopsOnSIGTERM(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
-	port := freePort(t)
+	port := strconv.Itoa(servertest.FreePort(t))
 	cmd := exec.Command(bin, "--port", port, "--log-format", "json")
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
@@ -112,30 +113,4 @@ func TestProcessServesAndStopsOnSIGTERM(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no exit within 10 s of SIGTERM")
 	}
-}
-
-func freePort(t *testing.T) string { return freePorts(t, 1)[0] }
-
-// freePorts returns n distinct ports free on 127.0.0.1 for both TCP and
-// UDP (memberlist binds both), holding each until all are found, so that
-// the kernel cannot hand out one twice. Another process may still take
-// one before the server binds it; the server then exits, and says so.
-func freePorts(t *testing.T, n int) []string {
-	t.Helper()
-	var ports []string
-	for len(ports) < n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		pc, err := net.ListenPacket("udp", "127.0.0.1:"+port)
-		if err != nil {
-			continue // its UDP twin is taken: try another
-		}
-		defer pc.Close()
-		ports = append(ports, port)
-	}
-	return ports
 }

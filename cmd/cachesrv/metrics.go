@@ -117,7 +117,7 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.expired, prometheus.CounterValue, float64(expired))
 	ch <- prometheus.MustNewConstMetric(c.evicted, prometheus.CounterValue, float64(c.st.EvictedKeys()))
 	ch <- prometheus.MustNewConstMetric(c.used, prometheus.GaugeValue, float64(c.st.Used()))
-	ch <- prometheus.MustNewConstMetric(c.maxmemory, prometheus.GaugeValue, float64(c.st.MaxMemory()))
+	ch <- prometheus.MustNewConstMetric(c.maxmemory, prometheus.GaugeValue, float64(c.st.Limits().MaxMemory))
 }
 
 // shardSample is one per-shard sample. It is prometheus.MustNewConstMetric

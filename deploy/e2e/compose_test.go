@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -561,7 +562,7 @@ func checkPrometheus(t *testing.T, p *project, report *summary) {
 		report.add("Prometheus (profile monitoring)", 0, "skipped: image "+image+" is not on this host and cannot be pulled here")
 		return
 	}
-	port := freePort(t)
+	port := servertest.FreePort(t)
 	p.env = append(p.env, fmt.Sprintf("PROMETHEUS_PORT=%d", port))
 	start := time.Now()
 	p.must("up", "-d", "prometheus")

@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
 // projectPrefix starts the Compose project name of every run of this test,
@@ -111,8 +112,9 @@ func newProject(t *testing.T, compose []string) *project {
 		t.Fatal(err)
 	}
 	p := &project{t: t, compose: compose, name: name, file: file, image: "cachesrv:" + name}
+	ports := servertest.FreePorts(t, 2*len(nodes))
 	for i := range nodes {
-		p.resp[i], p.metrics[i] = freePort(t), freePort(t)
+		p.resp[i], p.metrics[i] = ports[i], ports[len(nodes)+i]
 	}
 	p.env = append(os.Environ(),
 		"CACHESRV_IMAGE="+p.image,
@@ -128,17 +130,6 @@ func newProject(t *testing.T, compose []string) *project {
 			fmt.Sprintf("CACHESRV_NODE%d_METRICS_PORT=%d", i+1, p.metrics[i]))
 	}
 	return p
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // run runs a Compose command on the project.

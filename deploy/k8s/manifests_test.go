@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/protocol/config"
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -428,7 +428,7 @@ func checkEnv(t *testing.T, vars []corev1.EnvVar, fields map[string]string) map[
 			continue
 		}
 		if v.ValueFrom == nil {
-			if err := s.Set(protocol.NewConfig(), value); err != nil {
+			if err := s.Set(config.New(), value); err != nil {
 				t.Errorf("%s=%q: the server refuses it: %v", v.Name, value, err)
 			}
 		}
@@ -438,8 +438,8 @@ func checkEnv(t *testing.T, vars []corev1.EnvVar, fields map[string]string) map[
 
 // settingForEnv returns the setting an environment variable sets, the way
 // cmd/cachesrv maps them (CACHESRV_ + the name in upper snake case).
-func settingForEnv(name string) *protocol.Setting {
-	for _, s := range protocol.Settings {
+func settingForEnv(name string) *config.Setting {
+	for _, s := range config.Settings {
 		if "CACHESRV_"+strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_")) == name {
 			return s
 		}

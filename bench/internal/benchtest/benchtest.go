@@ -1,7 +1,7 @@
 // Package benchtest holds what the benchmarks' tests share: a stand-in
 // for a cachesrv process (the test binary itself, serving the real
-// protocol and store), an in-process server, and the rule for tests that
-// need redis-server. Only tests import it.
+// protocol and store) and the server it runs, which a test can also
+// serve in-process with servertest.Serve. Only tests import it.
 package benchtest
 
 import (
@@ -11,14 +11,15 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/cachesrv/cachesrv/protocol"
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -46,7 +47,8 @@ func StandIn(args []string, name string) int {
 	if err != nil {
 		return 1
 	}
-	srv, _ := Serve(ln)
+	srv, _ := NewServer()
+	go srv.Serve(ln)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM)
 	<-sig
@@ -56,26 +58,31 @@ func StandIn(args []string, name string) int {
 	return 0
 }
 
-// Serve starts a cachesrv server (16 shards, no logging) on ln.
-func Serve(ln net.Listener) (*protocol.Server, *store.Store) {
-	st, err := store.New(store.Options{Shards: 16})
+// StandInBinary returns the test binary's path, for a bench to start as
+// its cachesrv, and sets env (which the test's TestMain checks before
+// calling StandIn) to 1 for the processes the test starts. It also has
+// them exit at once: a binary built with -race otherwise waits a second
+// at exit (GORACE atexit_sleep_ms), and a bench stops its server after
+// every run.
+func StandInBinary(t *testing.T, env string) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(env, "1")
+	t.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	return exe
+}
+
+// NewServer returns a cachesrv server (16 shards, no logging) and its
+// store, for StandIn or a test to serve.
+func NewServer() (*protocol.Server, *store.Store) {
+	cfg := config.New()
+	cfg.Shards = 16
+	st, err := store.New(cfg.StoreOptions())
 	if err != nil {
 		panic(err)
 	}
-	srv := protocol.NewServer(protocol.NewConfig(), st, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	go srv.Serve(ln)
-	return srv, st
-}
-
-// HaveRedis reports whether redis-server is in PATH; without it, a test
-// that needs it fails when CACHESRV_REQUIRE_REDIS_TOOLS=1 (as in CI).
-func HaveRedis(t *testing.T) bool {
-	t.Helper()
-	if _, err := exec.LookPath("redis-server"); err != nil {
-		if os.Getenv("CACHESRV_REQUIRE_REDIS_TOOLS") == "1" {
-			t.Fatalf("redis-server not found, and CACHESRV_REQUIRE_REDIS_TOOLS=1: %v", err)
-		}
-		return false
-	}
-	return true
+	return protocol.NewServer(cfg, st, slog.New(slog.NewTextHandler(io.Discard, nil))), st
 }

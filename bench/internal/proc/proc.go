@@ -8,7 +8,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -149,16 +148,4 @@ func StopOnInterrupt(w io.Writer, msg, dir string, stop func()) (cancel func()) 
 		signal.Stop(sigs)
 		close(sigs)
 	}
-}
-
-// FreePort asks the kernel for a free port on 127.0.0.1. Another process
-// could take it before the server binds it; the server's start then fails
-// clearly rather than measuring the wrong thing.
-func FreePort() (int, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port, nil
 }

@@ -1,0 +1,273 @@
+package route
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cachesrv/cachesrv/batcher"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+)
+
+// Forwarding (proxy mode): a command for keys another node owns is sent
+// to that node over a persistent, pipelined connection and its reply is
+// relayed. Commands from all clients bound for one peer go through one
+// batcher, so under load many of them share one write; replies come back
+// in order on the same connection and are matched to requests by
+// position. A client waits for its forwarded command before running the
+// next local one, and a write waits for its earlier writes to other
+// peers (a client's writes must not become visible out of order), but
+// reads, and writes to one peer, are sent without waiting.
+const (
+	forwardBatch  = 128
+	forwardLinger = 0 // batch what queues up during a write; never wait
+	forwardDial   = 2 * time.Second
+)
+
+// forwardTimeout bounds a write to a peer and the wait for its reply (a
+// variable so that tests can shorten it).
+var forwardTimeout = 10 * time.Second
+
+// call is one forwarded command.
+type call struct {
+	req   []byte // the command, RESP-encoded
+	reply []byte // the peer's reply, RESP-encoded
+	err   error
+	done  chan struct{}
+}
+
+// result is the reply to relay: the peer's, or TRYAGAIN when forwarding
+// failed (the client retries; the key's owner may have just changed).
+func (c *call) result() []byte {
+	if c.err != nil {
+		return []byte("-TRYAGAIN forwarding to the key's owner failed: " + resp.Clip([]byte(c.err.Error()), 200) + "\r\n")
+	}
+	return c.reply
+}
+
+// peers holds one link per peer RESP address.
+type peers struct {
+	// password is requirepass: the nodes of a cluster share it, and a
+	// link AUTHs with it before forwarding anything.
+	password func() string
+
+	mu    sync.Mutex
+	links map[string]*peerLink
+}
+
+// forwardStats are one link's counters, which the metrics export.
+type forwardStats struct {
+	commands, batches, errors atomic.Int64
+	sizes                     [len(ForwardBatchBounds) + 1]atomic.Uint64
+}
+
+// ForwardBatchBounds are the upper bounds of the forwarded-batch-size
+// histogram's buckets; the last bucket holds larger batches.
+var ForwardBatchBounds = [...]int{1, 2, 4, 8, 16, 32, 64, 128}
+
+// PeerForwardStats is a snapshot of forwarding to one peer.
+type PeerForwardStats struct {
+	Peer                      string // its RESP address
+	Commands, Batches, Errors int64
+	// BatchSizes counts batches per size bucket (not cumulative), bucket i
+	// holding batches of at most ForwardBatchBounds[i] commands.
+	BatchSizes [len(ForwardBatchBounds) + 1]uint64
+}
+
+// ForwardStats returns, per peer, what proxy mode forwarded to it.
+func (r *Router) ForwardStats() []PeerForwardStats { return r.peers.snapshot() }
+
+func (p *peers) snapshot() []PeerForwardStats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]PeerForwardStats, 0, len(p.links))
+	for addr, l := range p.links {
+		ps := PeerForwardStats{Peer: addr, Commands: l.stats.commands.Load(), Batches: l.stats.batches.Load(), Errors: l.stats.errors.Load()}
+		for i := range ps.BatchSizes {
+			ps.BatchSizes[i] = l.stats.sizes[i].Load()
+		}
+		out = append(out, ps)
+	}
+	slices.SortFunc(out, func(a, b PeerForwardStats) int { return strings.Compare(a.Peer, b.Peer) })
+	return out
+}
+
+func (p *peers) link(addr string) *peerLink {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.links == nil {
+		p.links = make(map[string]*peerLink)
+	}
+	l := p.links[addr]
+	if l == nil {
+		l = &peerLink{addr: addr, password: p.password}
+		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
+		p.links[addr] = l
+	}
+	return l
+}
+
+func (p *peers) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.links {
+		l.b.Close()
+		l.mu.Lock()
+		if l.conn != nil {
+			l.conn.Close()
+		}
+		l.mu.Unlock()
+	}
+	p.links = nil
+}
+
+// peerLink is the connection to one peer. flush (the batcher's goroutine)
+// dials and writes; a reader goroutine per connection reads replies.
+type peerLink struct {
+	addr     string
+	password func() string
+	b        *batcher.Batcher[*call]
+	stats    forwardStats
+
+	mu      sync.Mutex
+	conn    net.Conn
+	waiting []*call // sent, reply not yet read, in order
+}
+
+// send queues f for the peer; its done channel closes with the reply.
+func (l *peerLink) send(f *call) {
+	f.done = make(chan struct{})
+	l.stats.commands.Add(1)
+	// No timeout of its own: flushes always end (dial and write deadlines),
+	// so a full batcher frees up, and the reply has the read deadline.
+	if err := l.b.Add(context.Background(), f); err != nil {
+		f.err = err
+		close(f.done)
+	}
+}
+
+func (l *peerLink) flush(fs []*call) {
+	l.stats.batches.Add(1)
+	bucket := len(ForwardBatchBounds)
+	for i, b := range ForwardBatchBounds {
+		if len(fs) <= b {
+			bucket = i
+			break
+		}
+	}
+	l.stats.sizes[bucket].Add(1)
+	l.mu.Lock()
+	if l.conn == nil {
+		conn, rd, err := dialPeer(l.addr, l.password)
+		if err != nil {
+			l.mu.Unlock()
+			for _, f := range fs {
+				l.fail(f, err)
+			}
+			return
+		}
+		l.conn = conn
+		go l.readReplies(conn, rd)
+	}
+	conn := l.conn
+	l.waiting = append(l.waiting, fs...) // before writing: the reply may come at once
+	// Replies are due within forwardTimeout of the latest request; a peer
+	// that stops answering fails the link instead of stranding clients.
+	// The reader clears the deadline when nothing is waiting (both under mu).
+	conn.SetReadDeadline(time.Now().Add(forwardTimeout))
+	l.mu.Unlock()
+	bufs := make(net.Buffers, len(fs))
+	for i, f := range fs {
+		bufs[i] = f.req
+	}
+	conn.SetWriteDeadline(time.Now().Add(forwardTimeout))
+	if _, err := bufs.WriteTo(conn); err != nil {
+		conn.Close() // the reader fails everything waiting
+	}
+}
+
+func (l *peerLink) fail(f *call, err error) {
+	l.stats.errors.Add(1)
+	f.err = err
+	close(f.done)
+}
+
+// PeerLinkName is the client name a forwarding link gives itself, so that
+// the peer never forwards what arrives over it a second time (Route's
+// viaPeer): a node that
+// has just left the ring (or whose view lags) would otherwise send a
+// command back over the link it came by and both would wait for the reply
+// until forwardTimeout.
+const PeerLinkName = "cachesrv-peer-link"
+
+var peerHello = resp.AppendCommand(nil, []byte("CLIENT"), []byte("SETNAME"), []byte(PeerLinkName))
+
+// dialPeer connects to a peer, authenticates with password() if there is
+// one, and names the connection a peer link.
+func dialPeer(addr string, password func() string) (net.Conn, *bufio.Reader, error) {
+	conn, err := net.DialTimeout("tcp", addr, forwardDial)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn.SetDeadline(time.Now().Add(forwardDial))
+	hello, replies := peerHello, 1
+	if password != nil {
+		if pass := password(); pass != "" {
+			hello = resp.AppendCommand(nil, []byte("AUTH"), []byte(pass))
+			hello, replies = append(hello, peerHello...), 2
+		}
+	}
+	rd := bufio.NewReaderSize(conn, 64<<10)
+	_, err = conn.Write(hello)
+	// An error reply (a peer with another password) leaves the link
+	// unauthenticated or unnamed; the forwarded commands then get the
+	// peer's error.
+	for ; err == nil && replies > 0; replies-- {
+		_, err = resp.AppendReply(nil, rd)
+	}
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, rd, nil
+}
+
+// readReplies matches replies on conn to the commands waiting, in order.
+func (l *peerLink) readReplies(conn net.Conn, rd *bufio.Reader) {
+	for {
+		reply, err := resp.AppendReply(nil, rd)
+		l.mu.Lock()
+		if err != nil || len(l.waiting) == 0 {
+			if err == nil {
+				err = errors.New("reply without a request")
+			}
+			waiting := l.waiting
+			l.waiting = nil
+			if l.conn == conn {
+				l.conn = nil
+			}
+			l.mu.Unlock()
+			conn.Close()
+			for _, f := range waiting {
+				l.fail(f, err)
+			}
+			return
+		}
+		f := l.waiting[0]
+		l.waiting[0] = nil
+		l.waiting = l.waiting[1:]
+		if len(l.waiting) == 0 {
+			conn.SetReadDeadline(time.Time{}) // idle links stay open
+		}
+		l.mu.Unlock()
+		f.reply = reply
+		close(f.done)
+	}
+}

@@ -1,0 +1,131 @@
+// Package route decides where a command runs in a cluster, and carries it
+// there: on this node, forwarded whole to the node that owns its keys,
+// split over several nodes and merged (proxy mode), or refused with
+// Redis Cluster's answer (-MOVED in redirect mode, -CROSSSLOT,
+// -TRYAGAIN, -CLUSTERDOWN).
+//
+// It knows the slot table (package cluster) and the RESP wire format
+// (package resp), not the command table: the caller hands it a command's
+// keys, and runs local work through the small Local interface.
+package route
+
+import (
+	"strconv"
+
+	"github.com/cachesrv/cachesrv/cluster"
+)
+
+// Mode is what a node does with a command for keys another node owns.
+type Mode int
+
+const (
+	// Proxy forwards the command to the owner and relays the reply, so any
+	// Redis client works against any node.
+	Proxy Mode = iota
+	// Redirect answers -MOVED <slot> <host:port>, exactly as Redis Cluster
+	// does; cluster-aware clients follow it.
+	Redirect
+)
+
+var modeNames = [...]string{Proxy: "proxy", Redirect: "redirect"}
+
+func (m Mode) String() string { return modeNames[m] }
+
+// ParseMode parses "proxy" or "redirect".
+func ParseMode(s string) (Mode, bool) {
+	for m, name := range modeNames {
+		if s == name {
+			return Mode(m), true
+		}
+	}
+	return 0, false
+}
+
+// Kind is where a command runs.
+type Kind uint8
+
+const (
+	Local   Kind = iota // here
+	Remote              // forwarded whole to one peer (Decision.Addr)
+	Split               // keys on several nodes: split, forward, merge (proxy mode)
+	Refused             // answered with Decision.Err
+)
+
+// Decision is where one command runs.
+type Decision struct {
+	Kind Kind
+	Addr string // Remote: the owner's RESP address
+	Err  string // Refused: the error reply, Redis Cluster's wording
+}
+
+// Redis Cluster's refusals.
+const (
+	ErrCrossSlot   = "CROSSSLOT Keys in request don't hash to the same slot"
+	errClusterDown = "CLUSTERDOWN The cluster is down"
+	// errTryAgain answers a command that arrived over a peer link for
+	// keys this node does not own; cluster clients retry on TRYAGAIN.
+	errTryAgain = "TRYAGAIN The slot moved while the command was forwarded; try again"
+)
+
+// Router routes the commands of one node.
+type Router struct {
+	cl    *cluster.Cluster
+	mode  Mode
+	peers *peers
+}
+
+// New returns the router of a node of cl. password returns requirepass,
+// which the nodes of a cluster share: peer links AUTH with it.
+func New(cl *cluster.Cluster, mode Mode, password func() string) *Router {
+	return &Router{cl: cl, mode: mode, peers: &peers{password: password}}
+}
+
+// Cluster returns the cluster the node belongs to.
+func (r *Router) Cluster() *cluster.Cluster { return r.cl }
+
+// Close closes the links to other nodes.
+func (r *Router) Close() { r.peers.close() }
+
+// Route decides where the command name (lower case) with the given keys
+// runs, without side effects. viaPeer says it arrived over another node's
+// forwarding link (see PeerLinkName), which must never be forwarded again.
+func (r *Router) Route(name string, keys [][]byte, viaPeer bool) Decision {
+	if len(keys) == 0 {
+		return Decision{Kind: Local}
+	}
+	t := r.cl.Table()
+	if t.Len() == 0 {
+		return Decision{Kind: Refused, Err: errClusterDown}
+	}
+	slot := cluster.Slot(keys[0])
+	owner := t.Owner(slot)
+	sameSlot, sameOwner := true, true
+	for _, key := range keys[1:] {
+		s := cluster.Slot(key)
+		sameSlot = sameSlot && s == slot
+		sameOwner = sameOwner && t.Owner(s) == owner
+	}
+	if r.mode == Redirect {
+		switch {
+		case !sameSlot:
+			return Decision{Kind: Refused, Err: ErrCrossSlot}
+		case t.Local(slot):
+			return Decision{Kind: Local}
+		}
+		return Decision{Kind: Refused, Err: "MOVED " + strconv.Itoa(slot) + " " + t.ClientAddr(owner)}
+	}
+	switch {
+	case sameOwner && t.Local(slot):
+		return Decision{Kind: Local}
+	case viaPeer:
+		// Forwarded here by a node whose table differs from ours (one of
+		// us is behind a join or a leave): fail fast, and let the client's
+		// retry find the owner, rather than forward it again.
+		return Decision{Kind: Refused, Err: errTryAgain}
+	case sameOwner:
+		return Decision{Kind: Remote, Addr: t.Addr(owner)}
+	case splits[name].sub != "":
+		return Decision{Kind: Split}
+	}
+	return Decision{Kind: Refused, Err: ErrCrossSlot}
+}

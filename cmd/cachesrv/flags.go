@@ -1,0 +1,107 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/cachesrv/cachesrv/protocol/config"
+)
+
+// envName is the environment variable that sets a flag: CACHESRV_ and the
+// flag's name in upper snake case.
+func envName(flagName string) string {
+	return "CACHESRV_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// settingFlag adapts a config.Setting to flag.Value.
+type settingFlag struct {
+	s   *config.Setting
+	cfg *config.Config
+}
+
+func (f settingFlag) String() string {
+	if f.s == nil {
+		return ""
+	}
+	return f.s.Default
+}
+func (f settingFlag) Set(v string) error { return f.s.Set(f.cfg, v) }
+
+// parseConfig builds the configuration from defaults, then environment
+// variables, then flags.
+func parseConfig(args []string, stderr io.Writer) (*config.Config, bool, error) {
+	cfg := config.New()
+	fs := flag.NewFlagSet("cachesrv", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	showVersion := fs.Bool("version", false, "print the version and exit")
+	for _, s := range config.Settings {
+		fs.Var(settingFlag{s, cfg}, s.Name, s.Usage)
+		if v, ok := os.LookupEnv(envName(s.Name)); ok {
+			if err := s.Set(cfg, v); err != nil {
+				return nil, false, fmt.Errorf("%s: %w", envName(s.Name), err)
+			}
+		}
+	}
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\n"+
+			"Sizes take Redis's units (100mb, 1gb). Every flag can also be set by the\n"+
+			"environment variable shown; a flag wins over its variable.\n\n")
+		for _, s := range config.Settings {
+			def := s.Default
+			if def == "" {
+				def = `""`
+			}
+			fmt.Fprintf(stderr, "  --%s (default %s, env %s)\n      %s\n", s.Name, def, envName(s.Name), s.Usage)
+		}
+		fmt.Fprintf(stderr, "  --version\n      print the version and exit\n")
+		fmt.Fprintf(stderr, "\nSubcommands:\n  cachesrv top [-h host] [-p port] [-a password]\n      live view of a running server (cachesrv top --help)\n"+
+			"  cachesrv healthcheck [--url URL | --ready]\n      exit 0 if a running server's /healthz answers 200 (for container health checks)\n")
+	}
+	if err := fs.Parse(boolFlagsWithValues(args)); err != nil {
+		return nil, false, err
+	}
+	if fs.NArg() > 0 {
+		return nil, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return cfg, *showVersion, nil
+}
+
+// boolFlagsWithValues rewrites the flags of boolean settings into the
+// --name=value form, so that they read as Redis's directives do and the
+// same way as in the environment and CONFIG SET: `--cluster yes` and
+// `--cluster no` take the next argument, and a bare `--cluster` means
+// yes. The flag package alone can give a flag either a bare form or a
+// separate value, not both. Values of other flags pass untouched, even
+// one that looks like a flag.
+func boolFlagsWithValues(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			return append(out, args[i:]...) // the flag package stops here too
+		}
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		s := config.FindSetting(name)
+		switch {
+		case s == nil || hasValue:
+			out = append(out, a)
+		case !s.Bool:
+			out = append(out, a)
+			if i+1 < len(args) {
+				out = append(out, args[i+1])
+				i++
+			}
+		case i+1 < len(args) && isYesNo(args[i+1]):
+			out = append(out, a+"="+args[i+1])
+			i++
+		default:
+			out = append(out, a+"=yes")
+		}
+	}
+	return out
+}
+
+func isYesNo(v string) bool { return strings.EqualFold(v, "yes") || strings.EqualFold(v, "no") }

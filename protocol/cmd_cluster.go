@@ -1,0 +1,231 @@
+package protocol
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/cachesrv/cachesrv/cluster"
+	"github.com/cachesrv/cachesrv/store"
+)
+
+// CLUSTER and the commands cluster clients send (READONLY, READWRITE,
+// ASKING), answered from the slot table of package cluster.
+
+func init() {
+	adminSlow := []string{"slow"}
+	register(&command{name: "cluster", arity: -2, acl: []string{"slow"}, subs: subcommands(
+		&command{name: "info", arity: 2, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterInfo},
+		&command{name: "myid", arity: 2, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterMyID},
+		&command{name: "nodes", arity: 2, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterNodes},
+		&command{name: "slots", arity: 2, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterSlots},
+		&command{name: "shards", arity: 2, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterShards},
+		&command{name: "keyslot", arity: 3, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterKeySlot},
+		&command{name: "countkeysinslot", arity: 3, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterCountKeys},
+		&command{name: "getkeysinslot", arity: 4, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterGetKeys},
+	)},
+		&command{name: "readonly", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
+		&command{name: "readwrite", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
+		&command{name: "asking", arity: 1, flags: flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
+	)
+}
+
+func cmdOK(c *client, _ [][]byte, _ store.Tx) { c.WriteString("OK") }
+
+// clusterOrError returns the cluster, or replies as Redis does when
+// cluster support is off.
+func (c *client) clusterOrError() *cluster.Cluster {
+	cl := c.srv.Cluster()
+	if cl == nil {
+		c.errorReply("ERR This instance has cluster support disabled")
+	}
+	return cl
+}
+
+func cmdClusterInfo(c *client, _ [][]byte, _ store.Tx) {
+	cl := c.clusterOrError()
+	if cl == nil {
+		return
+	}
+	st := cl.Stats()
+	t := cl.Table()
+	state := "ok"
+	if t.Len() == 0 {
+		state = "fail"
+	}
+	epoch := st.RingChanges
+	var b strings.Builder
+	for _, kv := range [][2]any{
+		{"cluster_state", state}, {"cluster_slots_assigned", cluster.NumSlots}, {"cluster_slots_ok", cluster.NumSlots},
+		{"cluster_slots_pfail", 0}, {"cluster_slots_fail", 0}, {"cluster_known_nodes", st.Members},
+		{"cluster_size", t.Len()}, {"cluster_current_epoch", epoch}, {"cluster_my_epoch", epoch},
+		{"cluster_stats_messages_sent", 0}, {"cluster_stats_messages_received", 0},
+	} {
+		fmt.Fprintf(&b, "%s:%v\r\n", kv[0], kv[1])
+	}
+	c.WriteBulkString(b.String())
+}
+
+func cmdClusterMyID(c *client, _ [][]byte, _ store.Tx) {
+	if cl := c.clusterOrError(); cl != nil {
+		c.WriteBulkString(cl.ID())
+	}
+}
+
+// hostPort splits a RESP address for the CLUSTER replies.
+func hostPort(addr string) (string, int) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr, 0
+	}
+	p, _ := strconv.Atoi(port)
+	return host, p
+}
+
+// cmdClusterNodes answers in Redis's CLUSTER NODES line format; every
+// node is a master, epochs are the ring-change count.
+func cmdClusterNodes(c *client, _ [][]byte, _ store.Tx) {
+	cl := c.clusterOrError()
+	if cl == nil {
+		return
+	}
+	t := cl.Table()
+	epoch := cl.Stats().RingChanges
+	var b strings.Builder
+	for i, id := range t.Nodes() {
+		host, port := hostPort(t.ClientAddr(i))
+		flags := "master"
+		if id == cl.ID() {
+			flags = "myself,master"
+		}
+		fmt.Fprintf(&b, "%s %s:%d@0 %s - 0 0 %d connected", id, host, port, flags, epoch)
+		for _, r := range t.SlotsOf(id) {
+			if r.First == r.Last {
+				fmt.Fprintf(&b, " %d", r.First)
+			} else {
+				fmt.Fprintf(&b, " %d-%d", r.First, r.Last)
+			}
+		}
+		b.WriteByte('\n')
+	}
+	c.WriteBulkString(b.String())
+}
+
+func cmdClusterSlots(c *client, _ [][]byte, _ store.Tx) {
+	cl := c.clusterOrError()
+	if cl == nil {
+		return
+	}
+	t := cl.Table()
+	ranges := t.Ranges()
+	c.WriteArray(len(ranges))
+	for _, r := range ranges {
+		host, port := hostPort(t.ClientAddr(r.Node))
+		c.WriteArray(3)
+		c.WriteInt(r.First)
+		c.WriteInt(r.Last)
+		c.WriteArray(3)
+		c.WriteBulkString(host)
+		c.WriteInt(port)
+		c.WriteBulkString(t.Nodes()[r.Node])
+	}
+}
+
+func cmdClusterShards(c *client, _ [][]byte, _ store.Tx) {
+	cl := c.clusterOrError()
+	if cl == nil {
+		return
+	}
+	t := cl.Table()
+	c.WriteArray(t.Len())
+	for i, id := range t.Nodes() {
+		host, port := hostPort(t.ClientAddr(i))
+		ranges := t.SlotsOf(id)
+		c.WriteArray(4)
+		c.WriteBulkString("slots")
+		c.WriteArray(2 * len(ranges))
+		for _, r := range ranges {
+			c.WriteInt(r.First)
+			c.WriteInt(r.Last)
+		}
+		c.WriteBulkString("nodes")
+		c.WriteArray(1)
+		c.WriteArray(14)
+		for _, kv := range []struct {
+			k string
+			v any
+		}{{"id", id}, {"port", port}, {"ip", host}, {"endpoint", host}, {"role", "master"}, {"replication-offset", 0}, {"health", "online"}} {
+			c.WriteBulkString(kv.k)
+			switch v := kv.v.(type) {
+			case int:
+				c.WriteInt(v)
+			default:
+				c.WriteBulkString(fmt.Sprint(v))
+			}
+		}
+	}
+}
+
+func cmdClusterKeySlot(c *client, args [][]byte, _ store.Tx) {
+	if c.clusterOrError() != nil {
+		c.WriteInt(cluster.Slot(args[2]))
+	}
+}
+
+// slotArg parses a slot number with Redis's error.
+func (c *client) slotArg(b []byte) (int, bool) {
+	n, ok := parseInt(b)
+	if !ok || n < 0 || n >= cluster.NumSlots {
+		c.errorReply("ERR Invalid slot")
+		return 0, false
+	}
+	return int(n), true
+}
+
+// keysInSlot visits this node's keys in slot, stopping after max (< 0: all).
+// The store keeps no per-slot index, so this walks every key: O(keys).
+func (c *client) keysInSlot(slot int, max int64, fn func(key []byte)) {
+	n := int64(0)
+	c.srv.store.Tx().Keys(func(key []byte) {
+		if (max < 0 || n < max) && cluster.Slot(key) == slot {
+			fn(key)
+			n++
+		}
+	})
+}
+
+func cmdClusterCountKeys(c *client, args [][]byte, _ store.Tx) {
+	if c.clusterOrError() == nil {
+		return
+	}
+	slot, ok := c.slotArg(args[2])
+	if !ok {
+		return
+	}
+	var n int64
+	c.keysInSlot(slot, -1, func([]byte) { n++ })
+	c.WriteInt64(n)
+}
+
+func cmdClusterGetKeys(c *client, args [][]byte, _ store.Tx) {
+	if c.clusterOrError() == nil {
+		return
+	}
+	slot, ok := c.slotArg(args[2])
+	if !ok {
+		return
+	}
+	max, ok := parseInt(args[3])
+	if !ok || max < 0 {
+		c.errorReply("ERR Invalid number of keys")
+		return
+	}
+	var keys [][]byte
+	c.keysInSlot(slot, max, func(k []byte) { keys = append(keys, bytes.Clone(k)) })
+	c.WriteArray(len(keys))
+	for _, k := range keys {
+		c.WriteBulk(k)
+	}
+}

@@ -1,0 +1,119 @@
+package protocol
+
+import (
+	"github.com/cachesrv/cachesrv/store"
+)
+
+func init() {
+	register(
+		&command{name: "multi", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy | flagNotQueued, acl: []string{"fast", "transaction"}, run: cmdMulti},
+		&command{name: "exec", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagSkipSlowlog | flagNotQueued, acl: []string{"slow", "transaction"}, run: cmdExec},
+		&command{name: "discard", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy | flagNotQueued, acl: []string{"fast", "transaction"}, run: cmdDiscard},
+		&command{name: "watch", arity: -2, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy | flagNotQueued | flagSelfLocking, firstKey: 1, lastKey: -1, keyStep: 1, acl: []string{"fast", "transaction"}, run: cmdWatch},
+		&command{name: "unwatch", arity: 1, flags: flagNoScript | flagLoading | flagStale | flagFast | flagAllowBusy, acl: []string{"fast", "transaction"}, run: cmdUnwatch},
+	)
+}
+
+func cmdMulti(c *client, _ [][]byte, _ store.Tx) {
+	if c.multi != nil {
+		c.errorReply("ERR MULTI calls can not be nested")
+		return
+	}
+	c.multi = &multiState{}
+	c.multiLen.Store(0)
+	c.WriteString("OK")
+}
+
+func (c *client) endMulti() {
+	c.multi = nil
+	c.multiLen.Store(-1)
+	c.unwatchAll()
+}
+
+func cmdDiscard(c *client, _ [][]byte, _ store.Tx) {
+	if c.multi == nil {
+		c.errorReply("ERR DISCARD without MULTI")
+		return
+	}
+	c.endMulti()
+	c.WriteString("OK")
+}
+
+// cmdWatch runs without shard locks of its own (Store.Watch takes them);
+// it is listed with keys so that COMMAND reports them.
+func cmdWatch(c *client, args [][]byte, _ store.Tx) {
+	if c.multi != nil {
+		c.errorReply("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	for _, key := range args[1:] {
+		c.watches = append(c.watches, c.srv.store.Watch(key))
+	}
+	c.WriteString("OK")
+}
+
+func cmdUnwatch(c *client, _ [][]byte, _ store.Tx) {
+	c.unwatchAll()
+	c.WriteString("OK")
+}
+
+// cmdExec runs the queued commands atomically: it takes the write locks
+// of every shard they (and the watched keys) touch, in ascending order so
+// that concurrent transactions cannot deadlock, or of all shards when one
+// of them works over the whole keyspace.
+func cmdExec(c *client, _ [][]byte, _ store.Tx) {
+	m := c.multi
+	if m == nil {
+		c.errorReply("ERR EXEC without MULTI")
+		return
+	}
+	if m.aborted {
+		c.endMulti()
+		c.errorReply("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	c.execLocked(m)
+	// Unwatching takes shard locks, so it waits until execLocked has
+	// released its own.
+	c.endMulti()
+}
+
+// execLocked runs m's commands under their shards' locks, unless a watched
+// key changed, in which case it answers with a null array.
+func (c *client) execLocked(m *multiState) {
+	st := c.srv.store
+	all := false
+	shards := c.shardsBuf[:0]
+	for _, q := range m.queued {
+		if q.cmd.flags&flagKeyspace != 0 {
+			all = true
+			break
+		}
+		shards = c.appendShards(shards, q.cmd, q.args)
+	}
+	for _, w := range c.watches {
+		shards = append(shards, w.Shard())
+	}
+	var tx store.Tx
+	if all {
+		st.LockAll(true)
+		defer st.UnlockAll(true)
+		tx = st.TxAll()
+	} else {
+		shards = sortedUnique(shards)
+		c.shardsBuf = shards
+		st.Lock(shards, true)
+		defer st.Unlock(shards, true)
+		tx = st.Tx()
+	}
+	for _, w := range c.watches {
+		if tx.Changed(w) {
+			c.WriteNullArray()
+			return
+		}
+	}
+	c.WriteArray(len(m.queued))
+	for _, q := range m.queued {
+		c.run(q.cmd, q.args, tx)
+	}
+}
