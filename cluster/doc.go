@@ -12,7 +12,10 @@
 //     array read and a membership change moves only the slots it must.
 //   - Start joins a gossip cluster (hashicorp/memberlist, SWIM failure
 //     detection) and keeps a current Table: every join, graceful leave or
-//     failure builds a new Table and swaps it in atomically.
+//     failure builds a new Table and swaps it in atomically. Membership
+//     is proof of the cluster secret (Config.SecretKey, secret.go): gossip
+//     is encrypted and authenticated with it, and Start refuses a gossip
+//     address other hosts can reach without one unless told otherwise.
 //
 // The package knows nothing of RESP, the store or forwarding; the protocol
 // layer asks it who owns a slot and where that node listens.

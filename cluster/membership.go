@@ -97,8 +97,16 @@ type Config struct {
 	// SecretKey, when set, encrypts and authenticates all gossip
 	// (AES-GCM). Any non-empty secret works: the AES-256 key is its SHA-256,
 	// so a passphrase from a flag or a Kubernetes Secret can be used as is.
-	// Nodes with a different secret, or none, cannot join.
+	// Nodes with a different secret, or none, cannot join. The same secret
+	// authenticates the forwarding links between nodes (PeerKey). Start
+	// refuses a gossip address other hosts can reach without one, unless
+	// AllowInsecure is set.
 	SecretKey []byte
+
+	// AllowInsecure lets a node gossip on a non-loopback address without
+	// SecretKey; Start then logs a warning. Anyone who can reach the
+	// gossip port can join such a cluster and is given slots and data.
+	AllowInsecure bool
 
 	// Fast tunes failure detection and gossip for loopback and test
 	// clusters: probes every 200 ms instead of 1 s, gossip every 50 ms
@@ -224,6 +232,9 @@ func Start(cfg Config) (*Cluster, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	if err := cfg.checkSecret(); err != nil {
+		return nil, err
+	}
 	if cfg.NodeID == "" {
 		cfg.NodeID = newNodeID()
 	}
@@ -234,6 +245,7 @@ func Start(cfg Config) (*Cluster, error) {
 		cfg.Logger = slog.Default()
 	}
 	cfg.Join = slices.Clone(cfg.Join)
+	cfg.SecretKey = slices.Clone(cfg.SecretKey)
 	c := &Cluster{
 		cfg:     cfg,
 		id:      cfg.NodeID,
@@ -354,6 +366,11 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	if len(cfg.SecretKey) > 0 {
 		key := sha256.Sum256(cfg.SecretKey)
 		mlc.SecretKey = key[:]
+		// memberlist's defaults, stated because the cluster's security
+		// rests on them: unencrypted (or undecryptable) packets and
+		// streams are refused, and nothing goes out in clear.
+		mlc.GossipVerifyIncoming = true
+		mlc.GossipVerifyOutgoing = true
 	}
 	// A node whose process died and came back under the same ID (a
 	// StatefulSet pod with --node-id) usually has a new IP. memberlist

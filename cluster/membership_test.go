@@ -237,7 +237,11 @@ func TestEncryptedGossip(t *testing.T) {
 		if n, err := intruder.Join(a.Self().GossipAddr); n != 0 || err == nil {
 			t.Errorf("%s joined an encrypted cluster (n=%d, err=%v)", tc.id, n, err)
 		}
-		// The failed join was the intruder's only contact, and it is over:
+		// Nor does a member that contacts the intruder take it in.
+		if n, err := a.Join(intruder.Self().GossipAddr); n != 0 || err == nil {
+			t.Errorf("node-a took in %s (n=%d, err=%v)", tc.id, n, err)
+		}
+		// The failed joins were the only contacts, and they are over:
 		// neither side learned of the other.
 		if got := len(intruder.Members()); got != 1 {
 			t.Errorf("%s sees %d members", tc.id, got)

@@ -34,11 +34,12 @@ type composeFile struct {
 	} `json:"services"`
 }
 
-var interpolation = regexp.MustCompile(`\$\{([A-Z0-9_]+)(?::?-([^}]*))?\}`)
+var interpolation = regexp.MustCompile(`\$\{([A-Z0-9_]+)(?::?([-?])([^}]*))?\}`)
 
 // loadCompose reads compose.yaml as Compose would with no variables set:
-// every ${VAR:-default} becomes its default. YAML merge keys (<<) are
-// resolved by the YAML parser.
+// every ${VAR:-default} becomes its default, and a required ${VAR:?message}
+// becomes requiredValue(VAR). YAML merge keys (<<) are resolved by the
+// YAML parser.
 func loadCompose(t *testing.T) composeFile {
 	t.Helper()
 	data, err := os.ReadFile("compose.yaml")
@@ -46,7 +47,11 @@ func loadCompose(t *testing.T) composeFile {
 		t.Fatal(err)
 	}
 	data = interpolation.ReplaceAllFunc(data, func(m []byte) []byte {
-		return interpolation.FindSubmatch(m)[2]
+		sub := interpolation.FindSubmatch(m)
+		if string(sub[2]) == "?" {
+			return []byte(requiredValue(string(sub[1])))
+		}
+		return sub[3]
 	})
 	// Networks given as a list (prometheus: networks: [cluster]) become a
 	// map with no aliases.
@@ -71,6 +76,9 @@ func loadCompose(t *testing.T) composeFile {
 	}
 	return c
 }
+
+// requiredValue stands for a variable Compose requires (${VAR:?message}).
+func requiredValue(name string) string { return "required:" + name }
 
 // dockerfile returns the image's ENV settings and EXPOSEd ports.
 func dockerfile(t *testing.T) (env map[string]string, expose []string, user string) {
@@ -153,6 +161,11 @@ func TestCompose(t *testing.T) {
 			env[k] = v
 		}
 		checkSettings(t, name, svc.Environment)
+		// Gossip binds 0.0.0.0 in a container, so a node starts only with
+		// the cluster secret, which must come from the user, never a default.
+		if got, want := env["CACHESRV_GOSSIP_SECRET"], requiredValue("CACHESRV_GOSSIP_SECRET"); got != want {
+			t.Errorf("%s: CACHESRV_GOSSIP_SECRET=%q, want the required variable ${CACHESRV_GOSSIP_SECRET:?…}", name, got)
+		}
 		if env["CACHESRV_CLUSTER"] != "yes" || env["CACHESRV_NODE_ID"] != name || svc.Hostname != name {
 			t.Errorf("%s: want a cluster node with node id and hostname %s, have %q %q %q", name, name, env["CACHESRV_CLUSTER"], env["CACHESRV_NODE_ID"], svc.Hostname)
 		}

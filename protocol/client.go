@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/acl"
+	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -18,10 +20,10 @@ import (
 // connection's own goroutine, except those under mu, which CLIENT LIST and
 // CLIENT KILL on other connections read.
 type client struct {
-	resp.Writer // replies, flushed once per pipeline
-	srv         *Server
-	net         net.Conn
-	id          int64
+	*resp.Writer // replies, flushed once per pipeline (or sooner: see pipeline.go)
+	srv          *Server
+	net          net.Conn
+	id           int64
 
 	created time.Time
 
@@ -37,13 +39,25 @@ type client struct {
 	// killed is set by CLIENT KILL: the client is gone for CLIENT LIST and
 	// KILL at once, though its goroutine notices only on its next read.
 	killed atomic.Bool
+	mem    clientMem
 
 	authed bool
-	// peerLink marks another node's forwarding link (route.PeerLinkName):
-	// what arrives over it runs here or fails, and is never forwarded.
+	// user is who the connection runs as (ACL): default until AUTH or
+	// HELLO AUTH. Other connections read it (CLIENT LIST, ACL DELUSER).
+	user atomic.Pointer[acl.Ref]
+	// peerLink marks another node's forwarding link: what arrives over it
+	// runs here or fails, and is never forwarded. With a cluster secret a
+	// link is one that proved it (CACHESRV.PEER AUTH); without one, one
+	// named route.PeerLinkName.
 	peerLink bool
-	quit     bool // QUIT ran: ignore the rest of the pipeline
-	stats    pipelineStats
+	// peerChallenge is the challenge CACHESRV.PEER CHALLENGE gave, until
+	// the one CACHESRV.PEER AUTH it allows.
+	peerChallenge []byte
+	quit          bool // QUIT ran: ignore the rest of the pipeline
+	// protected: protected mode refuses this client unless it proves it
+	// is a node of the cluster (admit, cmd_peer.go).
+	protected bool
+	stats     pipelineStats
 	// For latency-tracking: when the pipeline arrived, and how long after
 	// that the last command ended.
 	pipelineStart time.Time
@@ -58,8 +72,54 @@ type client struct {
 	remote    []route.RemoteCmd // scratch: a run of a pipeline bound for other nodes
 
 	// Proxy mode's split commands capture local replies here (RunLocal).
-	capture    resp.Writer
+	capture    *resp.Writer
 	captureBuf bytes.Buffer
+}
+
+// clientMem is what a connection holds, as CLIENT LIST and INFO report
+// it; the client's own goroutine updates it after each read and around
+// each write.
+type clientMem struct {
+	qbuf, qbufFree atomic.Int64 // query buffer: bytes not yet handed over, free space
+	rbs            atomic.Int64 // query buffer size
+	omem           atomic.Int64 // replies buffered and not yet taken by the socket
+	multi          atomic.Int64 // bytes of the commands queued in MULTI
+	writing        atomic.Bool  // waiting for the socket to take replies
+}
+
+// clientOverhead estimates what a connection costs besides its buffers:
+// its goroutine's stack (8 KiB to start) and the client and reader
+// structs.
+const clientOverhead = 10 << 10
+
+// total is the tot-mem of CLIENT LIST: everything the connection holds.
+func (m *clientMem) total() int64 {
+	return clientOverhead + m.rbs.Load() + m.omem.Load() + m.multi.Load()
+}
+
+// flush writes the buffered replies, showing them as omem while the socket
+// takes them. With a normal-class client-output-buffer-limit set, replies
+// past the hard limit close the client, and replies past the soft limit
+// must be taken within its seconds, as Redis enforces for its clients.
+func (c *client) flush() error {
+	n := int64(c.Buffered())
+	if n == 0 {
+		return c.Flush()
+	}
+	lim := c.srv.cfg.OutputBufferLimit(config.ClassNormal)
+	if lim.Hard > 0 && n > lim.Hard {
+		c.srv.log.Warn("client closed for overcoming of output buffer limits", "client", c.net.RemoteAddr().String(), "omem", n)
+		c.net.Close()
+	} else if lim.Soft > 0 && n > lim.Soft {
+		c.net.SetWriteDeadline(time.Now().Add(lim.SoftTime))
+		defer c.net.SetWriteDeadline(time.Time{})
+	}
+	c.mem.omem.Store(n)
+	c.mem.writing.Store(true)
+	err := c.Flush()
+	c.mem.writing.Store(false)
+	c.mem.omem.Store(0)
+	return err
 }
 
 // multiState is a transaction being queued.
@@ -81,8 +141,9 @@ func newClient(s *Server, conn net.Conn) *client {
 		net:     conn,
 		id:      s.nextID.Add(1),
 		created: now,
-		authed:  s.cfg.Requirepass() == "",
+		authed:  s.defaultOpen(),
 	}
+	c.user.Store(s.users.Default())
 	c.lastAt.Store(now.UnixNano())
 	c.multiLen.Store(-1)
 	return c
@@ -107,8 +168,10 @@ func (c *client) kill() {
 	c.net.Close()
 }
 
-// info renders the client as one CLIENT LIST / CLIENT INFO line, with the
-// fields of Redis's format that cachesrv tracks.
+// info renders the client as one CLIENT LIST / CLIENT INFO line in Redis
+// 7's format. argv-mem is 0 because arguments alias the query buffer
+// (qbuf, rbs), and obl and oll are 0 because replies wait in one buffer,
+// shown as omem while the socket has not taken them.
 func (c *client) info() string {
 	now := time.Now()
 	flags, multi := "N", int(c.multiLen.Load())
@@ -122,10 +185,16 @@ func (c *client) info() string {
 	c.mu.Lock()
 	name, libName, libVer := c.name, c.libName, c.libVer
 	c.mu.Unlock()
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d cmd=%s user=default redir=-1 resp=2 lib-name=%s lib-ver=%s",
+	events := "r"
+	if c.mem.writing.Load() {
+		events = "rw"
+	}
+	m := &c.mem
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=%d rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=-1 resp=2 lib-name=%s lib-ver=%s",
 		c.id, c.net.RemoteAddr(), c.net.LocalAddr(), name,
 		int(now.Sub(c.created).Seconds()), int((now.UnixNano()-c.lastAt.Load())/1e9),
-		flags, multi, cmd, libName, libVer)
+		flags, multi, m.qbuf.Load(), m.qbufFree.Load(), m.multi.Load(), m.rbs.Load(), m.rbs.Load(),
+		m.omem.Load(), m.total(), events, cmd, c.user.Load().Name(), libName, libVer)
 }
 
 // validClientName reports whether s may be a client name: Redis refuses

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"errors"
 	"strings"
 	"time"
 
@@ -34,6 +35,9 @@ func cmdConfigSet(c *client, args [][]byte, _ store.Tx) {
 		return
 	}
 	if err := c.srv.cfg.Set(args[2:]); err != nil {
+		if cause := errors.Unwrap(err); cause != nil { // the reply says to check the log
+			c.srv.log.Warn("CONFIG SET failed, previous settings kept", "err", cause)
+		}
 		c.errorReply(err.Error())
 		return
 	}
@@ -44,6 +48,10 @@ func cmdConfigSet(c *client, args [][]byte, _ store.Tx) {
 	for i := 2; i < len(args); i += 2 {
 		if strings.EqualFold(string(args[i]), "timeout") {
 			c.srv.applyIdleTimeout()
+		}
+		if strings.EqualFold(string(args[i]), "requirepass") {
+			// As in Redis, requirepass is the default user's password.
+			c.srv.users.SetDefaultPassword(c.srv.cfg.Requirepass())
 		}
 	}
 	c.WriteString("OK")

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/acl"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -83,7 +84,7 @@ func cmdHello(c *client, args [][]byte, _ store.Tx) {
 		opt := strings.ToLower(string(args[i]))
 		switch {
 		case opt == "auth" && i+2 < len(args):
-			if !c.checkPassword(string(args[i+1]), string(args[i+2])) {
+			if !c.authenticate(args[0], string(args[i+1]), string(args[i+2])) {
 				return
 			}
 			i += 2
@@ -128,25 +129,13 @@ func cmdAuth(c *client, args [][]byte, _ store.Tx) {
 	if len(args) == 3 {
 		user, pass = string(args[1]), string(args[2])
 	}
-	if c.srv.cfg.Requirepass() == "" && len(args) == 2 {
+	if len(args) == 2 && c.srv.users.Default().Load().NoPass() {
 		c.errorReply("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
 		return
 	}
-	if c.checkPassword(user, pass) {
+	if c.authenticate(args[0], user, pass) {
 		c.WriteString("OK")
 	}
-}
-
-// checkPassword authenticates the connection as the default user, the
-// only one there is, replying with Redis's error when it fails.
-func (c *client) checkPassword(user, pass string) bool {
-	want := c.srv.cfg.Requirepass()
-	if user != "default" || (want != "" && pass != want) {
-		c.errorReply("WRONGPASS invalid username-password pair or user is disabled.")
-		return false
-	}
-	c.authed = true
-	return true
 }
 
 func cmdReset(c *client, _ [][]byte, _ store.Tx) {
@@ -154,7 +143,9 @@ func cmdReset(c *client, _ [][]byte, _ store.Tx) {
 	c.mu.Lock()
 	c.name = ""
 	c.mu.Unlock()
-	c.authed = c.srv.cfg.Requirepass() == ""
+	c.user.Store(c.srv.users.Default())
+	c.authed = c.srv.defaultOpen()
+	c.peerLink, c.peerChallenge = false, nil
 	c.WriteString("RESET")
 }
 
@@ -176,7 +167,9 @@ func (c *client) setName(name string) bool {
 	c.mu.Lock()
 	c.name = name
 	c.mu.Unlock()
-	c.peerLink = name == route.PeerLinkName
+	if !c.srv.router.PeerAuth() { // with a cluster secret a name proves nothing
+		c.peerLink = name == route.PeerLinkName
+	}
 	return true
 }
 
@@ -281,6 +274,7 @@ func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 		id, maxAge         int64
 		addr, laddr        string
 		skipMe, typeNormal = true, true
+		user               *acl.Ref
 	)
 	for i := 2; i < len(args); i += 2 {
 		if i+1 >= len(args) {
@@ -312,8 +306,7 @@ func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 		case "laddr":
 			laddr = val
 		case "user":
-			// default is the only user there is.
-			if val != "default" {
+			if user = c.srv.users.Get(val); user == nil {
 				c.errorReply("ERR No such user '" + resp.Clip(args[i+1], 128) + "'")
 				return
 			}
@@ -350,6 +343,7 @@ func cmdClientKill(c *client, args [][]byte, _ store.Tx) {
 			addr != "" && other.net.RemoteAddr().String() != addr,
 			laddr != "" && other.net.LocalAddr().String() != laddr,
 			maxAge != 0 && int64(now.Sub(other.created)/time.Second) < maxAge,
+			user != nil && other.user.Load() != user,
 			skipMe && other == c:
 			continue
 		}

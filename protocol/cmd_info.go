@@ -85,9 +85,27 @@ func infoServer(s *Server, b *strings.Builder) {
 }
 
 func infoClients(s *Server, b *strings.Builder) {
+	_, maxIn, maxOut := s.clientMemory()
 	field(b, "connected_clients", s.ClientCount())
 	field(b, "maxclients", s.cfg.MaxClients.Load())
+	field(b, "client_recent_max_input_buffer", maxIn)
+	field(b, "client_recent_max_output_buffer", maxOut)
 	field(b, "blocked_clients", 0)
+}
+
+// clientMemory returns what the connected clients hold in all (Redis's
+// mem_clients_normal), and the largest query buffer and unsent replies
+// among them (Redis keeps these as maxima over the last seconds; here
+// they are of this instant).
+func (s *Server) clientMemory() (total, maxIn, maxOut int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range s.clients {
+		total += c.mem.total()
+		maxIn = max(maxIn, c.mem.qbuf.Load())
+		maxOut = max(maxOut, c.mem.omem.Load())
+	}
+	return total, maxIn, maxOut
 }
 
 // goMemory reads the Go runtime's memory figures without stopping the
@@ -144,6 +162,9 @@ func infoMemory(s *Server, b *strings.Builder) {
 	field(b, "used_memory_rss", r)
 	field(b, "used_memory_rss_human", humanBytes(r))
 	field(b, "used_memory_dataset", live)
+	clients, _, _ := s.clientMemory()
+	field(b, "mem_clients_slaves", 0)
+	field(b, "mem_clients_normal", clients)
 	field(b, "used_memory_go", int64(total-released))
 	field(b, "store_arena_bytes", arena)
 	field(b, "go_heap_objects_bytes", heap)

@@ -27,6 +27,7 @@ func cmdMulti(c *client, _ [][]byte, _ store.Tx) {
 func (c *client) endMulti() {
 	c.multi = nil
 	c.multiLen.Store(-1)
+	c.mem.multi.Store(0)
 	c.unwatchAll()
 }
 
@@ -114,6 +115,9 @@ func (c *client) execLocked(m *multiState) {
 	}
 	c.WriteArray(len(m.queued))
 	for _, q := range m.queued {
+		if c.aclDeniedAtExec(q.cmd, q.args) {
+			continue
+		}
 		c.run(q.cmd, q.args, tx)
 	}
 }

@@ -55,6 +55,7 @@ type command struct {
 	// key (-1 = the last argument) and the step between keys; 0 = no keys.
 	firstKey, lastKey, keyStep int
 	acl                        []string // ACL categories, without '@'
+	aclID                      int      // index in the ACL table (aclTable)
 	run                        handler
 	subs                       map[string]*command
 	parent                     *command

@@ -16,6 +16,11 @@ import (
 func (c *client) dispatch(args [][]byte) {
 	c.stats.processed++
 	cmd := lookup(commands, args[0])
+	if c.protected && (cmd == nil || cmd.name != "cachesrv.peer") {
+		c.WriteRaw([]byte(deniedProtectedMode))
+		c.quit = true
+		return
+	}
 	if cmd == nil {
 		c.rejectQueued(errUnknownCommand(args))
 		return
@@ -37,6 +42,10 @@ func (c *client) dispatch(args [][]byte) {
 	if !c.authed && cmd.flags&flagNoAuth == 0 {
 		cmd.stats.rejected.Add(1)
 		c.rejectQueued("NOAUTH Authentication required.")
+		return
+	}
+	if u := c.user.Load().Load(); !u.Unrestricted() && !c.provenPeer() && c.aclDenied(u, cmd, args) {
+		cmd.stats.rejected.Add(1)
 		return
 	}
 	if r := c.srv.router; r != nil {
@@ -83,7 +92,9 @@ func (c *client) dispatch(args [][]byte) {
 			c.rejectQueued("ERR Command not allowed inside a transaction")
 			return
 		}
-		c.multi.queued = append(c.multi.queued, queuedCmd{cmd: cmd, args: cloneArgs(args)})
+		q := queuedCmd{cmd: cmd, args: cloneArgs(args)}
+		c.multi.queued = append(c.multi.queued, q)
+		c.mem.multi.Add(q.size())
 		c.multiLen.Store(int32(len(c.multi.queued)))
 		c.WriteString("QUEUED")
 		return
@@ -170,7 +181,7 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 // reply instead of writing it to the client: proxy mode's split commands
 // (route.Router.Split) merge it with the replies of other nodes.
 func (c *client) RunLocal(args [][]byte) []byte {
-	if c.capture.Writer == nil {
+	if c.capture == nil {
 		c.capture = resp.NewWriter(&c.captureBuf)
 	}
 	saved := c.Writer
@@ -211,6 +222,15 @@ func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 func (c *client) errorReply(msg string) {
 	c.failed = true
 	c.WriteError(msg)
+}
+
+// size is what a queued command holds: its arguments and their slices.
+func (q queuedCmd) size() int64 {
+	n := int64(24 * len(q.args))
+	for _, a := range q.args {
+		n += int64(len(a))
+	}
+	return n
 }
 
 // cloneArgs copies a command's arguments: they alias the connection's read

@@ -9,6 +9,11 @@ import "github.com/cachesrv/cachesrv/cluster/route"
 // own, so what the client sees is exactly sequential execution. Commands
 // are never reordered: a client reading y then x must not see this
 // client's later SET y without its earlier SET x.
+//
+// Replies are written out in bounded steps (drainReplies), never under a
+// shard lock: a client that sends many commands with large replies and
+// does not read them stops its own pipeline, and holds at most about
+// replyFlushThreshold plus one reply of the server's memory.
 func (c *client) runPipeline(p [][][]byte) {
 	if len(p) == 1 {
 		c.dispatch(p[0])
@@ -39,6 +44,7 @@ func (c *client) runPipeline(p [][][]byte) {
 			c.srv.router.ForwardRun(run, c.WriteRaw)
 			clear(run)
 			c.remote = run[:0]
+			c.drainReplies()
 		case planGroup:
 			group := append(c.group[:0], groupItem{cur.cmd, p[i]})
 			write := cur.cmd.flags&flagWrite != 0
@@ -50,13 +56,33 @@ func (c *client) runPipeline(p [][][]byte) {
 				group = append(group, groupItem{ahead.cmd, p[i]})
 				write = write || ahead.cmd.flags&flagWrite != 0
 			}
-			c.runGroup(cur.shard, write, group)
+			for rest := group; len(rest) > 0 && !c.quit; {
+				rest = rest[c.runGroup(cur.shard, write, rest):]
+				c.drainReplies()
+			}
 			clear(group)
 			c.group = group[:0]
 		default:
 			c.dispatch(p[i])
 			i++
+			c.drainReplies()
 		}
+	}
+}
+
+// replyFlushThreshold is how much of a pipeline's replies a connection
+// buffers before writing them out. Large enough that an ordinary pipeline
+// goes out in one write; small enough that a client that does not read
+// cannot make the server hold much.
+const replyFlushThreshold = 64 << 10
+
+// drainReplies writes the buffered replies once they pass
+// replyFlushThreshold, waiting for the socket to take them: that is what
+// stops a client that does not read its replies. A write error ends the
+// pipeline (the connection loop then closes the client).
+func (c *client) drainReplies() {
+	if c.Buffered() >= replyFlushThreshold && c.flush() != nil {
+		c.quit = true
 	}
 }
 
@@ -85,9 +111,10 @@ type planned struct {
 // plan decides how a command of a pipeline runs, without side effects: a
 // command that cannot be grouped or forwarded as it is (unknown, wrong
 // arity, not authenticated, inside MULTI, multi-key, keyspace-wide, with
-// locks of its own) runs alone through dispatch.
+// locks of its own) runs alone through dispatch, and so does every
+// command of a user with ACL restrictions: dispatch checks them.
 func (c *client) plan(args [][]byte) planned {
-	if c.multi != nil || !c.authed {
+	if c.multi != nil || !c.authed || c.protected || !c.user.Load().Load().Unrestricted() {
 		return planned{kind: planAlone}
 	}
 	cmd := lookup(commands, args[0])
@@ -112,15 +139,20 @@ func (c *client) plan(args [][]byte) planned {
 	return planned{kind: planGroup, cmd: cmd, shard: c.srv.store.ShardOf(args[cmd.firstKey])}
 }
 
-// runGroup runs same-shard commands under one lock acquisition.
-func (c *client) runGroup(shard int, write bool, group []groupItem) {
+// runGroup runs same-shard commands under one lock acquisition, stopping
+// early once their replies pass replyFlushThreshold (they must not be
+// written out while the lock is held), and returns how many ran.
+func (c *client) runGroup(shard int, write bool, group []groupItem) int {
 	st := c.srv.store
-	c.stats.processed += int64(len(group))
-	c.lastCmd.Store(group[len(group)-1].cmd)
 	st.LockShard(shard, write)
 	defer st.UnlockShard(shard, write)
 	tx := st.Tx()
-	for _, g := range group {
-		c.run(g.cmd, g.args, tx)
+	n := 0
+	for n < len(group) && (n == 0 || c.Buffered() < replyFlushThreshold) {
+		c.run(group[n].cmd, group[n].args, tx)
+		n++
 	}
+	c.stats.processed += int64(n)
+	c.lastCmd.Store(group[n-1].cmd)
+	return n
 }

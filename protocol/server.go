@@ -14,12 +14,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
 	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/acl"
 	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
@@ -44,15 +46,25 @@ type Server struct {
 	mu      sync.Mutex
 	clients map[int64]*client
 
-	closing  atomic.Bool
-	drained  chan struct{} // closed when the last client is gone after shutdown began
-	listener net.Listener
+	closing atomic.Bool
+	drained chan struct{} // closed when the last client is gone after shutdown began
+	// listeners are those Serve accepts on (the RESP port, and the TLS
+	// port when tls-port is set); Shutdown closes them all.
+	listeners []net.Listener
 
 	stats serverStats
 
 	shutdownReq shutdownRequest
 
+	// Connection buffers let go since the heap was last handed back to
+	// the operating system, and whether that is under way (released).
+	freed   atomic.Int64
+	freeing atomic.Bool
+
 	router *route.Router // nil on a single node
+
+	users  *acl.Users // ACL users (cmd_acl.go)
+	aclLog acl.Log
 }
 
 // serverStats are the counters INFO stats reports.
@@ -75,30 +87,40 @@ func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
 		clients:     make(map[int64]*client),
 		drained:     make(chan struct{}),
 		shutdownReq: shutdownRequest{ch: make(chan struct{})},
+		users:       newUsers(cfg),
 	}
 }
 
 // Serve accepts clients on ln until Shutdown. It returns nil after a
-// clean shutdown.
+// clean shutdown. It may run on several listeners at once (one per
+// port, e.g. a tls.Listener for tls-port), all serving the same keyspace.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
-	s.listener = ln
+	if s.closing.Load() { // Shutdown has already closed the others
+		s.mu.Unlock()
+		ln.Close()
+		return nil
+	}
+	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var backoff time.Duration // after temporary accept errors (accept.go)
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
 			if s.closing.Load() {
 				return nil
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				time.Sleep(10 * time.Millisecond) // e.g. out of file descriptors
-				continue
+			if !temporaryAcceptError(err) {
+				return err
 			}
-			return err
+			backoff = nextAcceptBackoff(backoff)
+			s.log.Warn("cannot accept a client, retrying", "err", err, "retry_in", backoff)
+			time.Sleep(backoff)
+			continue
 		}
+		backoff = 0
 		c := s.admit(conn)
 		if c == nil {
 			continue
@@ -120,8 +142,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return errAlreadyShuttingDown
 	}
 	s.mu.Lock()
-	if s.listener != nil {
-		s.listener.Close()
+	for _, ln := range s.listeners {
+		ln.Close()
 	}
 	for _, c := range s.clients {
 		// Wake a client blocked in read; one in the middle of a pipeline
@@ -169,7 +191,18 @@ func (s *Server) admit(conn net.Conn) *client {
 		conn.Close()
 		return nil
 	}
+	protected := s.protectedModeRefuses(conn) // protected.go
+	if protected && (s.router == nil || !s.router.PeerAuth()) {
+		s.stats.rejectedConns.Add(1)
+		go refuseDenied(conn)
+		return nil
+	}
 	c := newClient(s, conn)
+	// In a cluster with a secret, a connection protected mode refuses may
+	// still prove it is another node (CACHESRV.PEER): nodes forward to
+	// each other's RESP port, which no password need guard. Anything else
+	// it sends gets -DENIED (dispatch).
+	c.protected = protected
 	s.clients[c.id] = c
 	return c
 }
@@ -177,41 +210,94 @@ func (s *Server) admit(conn net.Conn) *client {
 // serveConn runs one client: read every command the client has sent,
 // run them, write all their replies at once, repeat.
 func (s *Server) serveConn(c *client) {
-	defer s.drop(c)
-	rd := resp.NewReader(c.net, s.cfg.RequestLimits())
-	timed := false
+	cr := &connReader{c: c}
+	rd := resp.NewReader(cr, s.cfg.RequestLimits())
+	cr.rd = rd
+	defer func() { s.drop(c, rd.Size()) }()
 	for !c.quit {
 		if s.closing.Load() {
 			return
 		}
-		if t := s.cfg.Timeout.Load(); t > 0 {
-			c.net.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
-			timed = true
-		} else if timed {
-			c.net.SetReadDeadline(time.Time{})
-			timed = false
-		}
-		if s.closing.Load() { // lost a race with Shutdown's wake-up deadline
-			return
-		}
+		rd.Unauthenticated = !c.authed || c.protected
 		cmds, err := rd.ReadPipeline()
+		c.noteQueryBuffer(rd, 0)
 		now := time.Now()
 		c.pipelineStart, c.elapsed = now, 0
 		c.runPipeline(cmds)
 		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
-		c.lastAt.Store(now.UnixNano())
 		if perr, ok := err.(resp.ProtocolError); ok && perr != "" {
 			c.WriteError("ERR Protocol error: " + string(perr))
-			if c.Flush() == nil {
+			if c.flush() == nil {
 				lingerClose(c.net)
 			}
 			return
 		}
-		if ferr := c.Flush(); ferr != nil || err != nil {
+		if ferr := c.flush(); ferr != nil || err != nil {
 			return
 		}
-		rd.Shrink()
+		if freed := rd.Shrink(); freed > 0 {
+			c.noteQueryBuffer(rd, 0)
+			s.released(freed)
+		}
 	}
+}
+
+// noteQueryBuffer publishes the query buffer's figures for CLIENT LIST,
+// with arrived bytes the reader has not counted yet.
+func (c *client) noteQueryBuffer(rd *resp.Reader, arrived int) {
+	used, free := rd.Buffered()
+	c.mem.qbuf.Store(int64(used + arrived))
+	c.mem.qbufFree.Store(int64(free - arrived))
+	c.mem.rbs.Store(int64(rd.Size()))
+}
+
+// connReader is what a client's request reader reads from: its
+// connection, with the idle deadline (--timeout) renewed before every
+// read. Redis counts a client idle from the last bytes it sent, not from
+// its last complete command, so a large value arriving slowly is not
+// idleness.
+type connReader struct {
+	c     *client
+	rd    *resp.Reader // for the query buffer's figures
+	timed bool         // a read deadline is set
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	c, s := r.c, r.c.srv
+	if t := s.cfg.Timeout.Load(); t > 0 {
+		c.net.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
+		r.timed = true
+	} else if r.timed {
+		c.net.SetReadDeadline(time.Time{})
+		r.timed = false
+	}
+	if s.closing.Load() { // lost a race with Shutdown's wake-up deadline
+		return 0, net.ErrClosed
+	}
+	n, err := c.net.Read(p)
+	if n > 0 {
+		c.lastAt.Store(time.Now().UnixNano())
+		c.noteQueryBuffer(r.rd, n) // a command still arriving shows in CLIENT LIST
+	}
+	return n, err
+}
+
+// freeOSAfter is how many bytes of connection buffers may be let go
+// before the heap is handed back to the operating system at once: after
+// a burst of large commands the runtime's scavenger would otherwise keep
+// the memory for minutes.
+const freeOSAfter = 64 << 20
+
+// released notes that a connection let go of n bytes of buffers.
+func (s *Server) released(n int) {
+	if s.freed.Add(int64(n)) < freeOSAfter || !s.freeing.CompareAndSwap(false, true) {
+		return
+	}
+	s.freed.Store(0)
+	go func() {
+		defer s.freeing.Store(false)
+		debug.FreeOSMemory()
+	}()
 }
 
 // lingerClose closes a connection whose client may still be sending, so
@@ -228,10 +314,12 @@ func lingerClose(conn net.Conn) {
 	conn.Close()
 }
 
-// drop closes a client's connection and forgets it.
-func (s *Server) drop(c *client) {
+// drop closes a client's connection and forgets it; its reader's buffer
+// of bufSize bytes goes with it.
+func (s *Server) drop(c *client, bufSize int) {
 	c.net.Close()
 	c.release()
+	s.released(bufSize)
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	last := len(s.clients) == 0
@@ -282,5 +370,5 @@ func (s *Server) Ready() bool {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.listener != nil
+	return len(s.listeners) > 0
 }

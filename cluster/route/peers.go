@@ -53,8 +53,13 @@ func (c *call) result() []byte {
 
 // peers holds one link per peer RESP address.
 type peers struct {
-	// password is requirepass: the nodes of a cluster share it, and a
-	// link AUTHs with it before forwarding anything.
+	// key is the peer key (cluster.PeerKey): with it a link proves the
+	// cluster secret (peerauth.go). Without it, in a loopback-only or
+	// explicitly insecure cluster, password is requirepass, which the
+	// nodes share, and a link AUTHs with it before forwarding anything.
+	key      []byte
+	self     string              // this node's ID
+	target   func(string) string // the ID of the member at a RESP address, "" if none
 	password func() string
 
 	mu    sync.Mutex
@@ -106,7 +111,7 @@ func (p *peers) link(addr string) *peerLink {
 	}
 	l := p.links[addr]
 	if l == nil {
-		l = &peerLink{addr: addr, password: p.password}
+		l = &peerLink{addr: addr, peers: p}
 		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
 		p.links[addr] = l
 	}
@@ -130,10 +135,10 @@ func (p *peers) close() {
 // peerLink is the connection to one peer. flush (the batcher's goroutine)
 // dials and writes; a reader goroutine per connection reads replies.
 type peerLink struct {
-	addr     string
-	password func() string
-	b        *batcher.Batcher[*call]
-	stats    forwardStats
+	addr  string
+	peers *peers
+	b     *batcher.Batcher[*call]
+	stats forwardStats
 
 	mu      sync.Mutex
 	conn    net.Conn
@@ -164,7 +169,7 @@ func (l *peerLink) flush(fs []*call) {
 	l.stats.sizes[bucket].Add(1)
 	l.mu.Lock()
 	if l.conn == nil {
-		conn, rd, err := dialPeer(l.addr, l.password)
+		conn, rd, err := dialPeer(l.addr, l.peers)
 		if err != nil {
 			l.mu.Unlock()
 			for _, f := range fs {
@@ -198,40 +203,27 @@ func (l *peerLink) fail(f *call, err error) {
 	close(f.done)
 }
 
-// PeerLinkName is the client name a forwarding link gives itself, so that
-// the peer never forwards what arrives over it a second time (Route's
-// viaPeer): a node that
-// has just left the ring (or whose view lags) would otherwise send a
-// command back over the link it came by and both would wait for the reply
-// until forwardTimeout.
+// PeerLinkName is the client name a forwarding link gives itself. What
+// arrives over a peer link is never forwarded a second time (Route's
+// viaPeer): a node that has just left the ring (or whose view lags) would
+// otherwise send a command back over the link it came by and both would
+// wait for the reply until forwardTimeout. In a cluster with a secret the
+// name is only a label in CLIENT LIST: a link is one that proved the
+// secret (peerauth.go); without a secret the name alone makes it one.
 const PeerLinkName = "cachesrv-peer-link"
 
 var peerHello = resp.AppendCommand(nil, []byte("CLIENT"), []byte("SETNAME"), []byte(PeerLinkName))
 
-// dialPeer connects to a peer, authenticates with password() if there is
-// one, and names the connection a peer link.
-func dialPeer(addr string, password func() string) (net.Conn, *bufio.Reader, error) {
+// dialPeer connects to a peer and makes the connection a peer link
+// (peers.hello).
+func dialPeer(addr string, p *peers) (net.Conn, *bufio.Reader, error) {
 	conn, err := net.DialTimeout("tcp", addr, forwardDial)
 	if err != nil {
 		return nil, nil, err
 	}
 	conn.SetDeadline(time.Now().Add(forwardDial))
-	hello, replies := peerHello, 1
-	if password != nil {
-		if pass := password(); pass != "" {
-			hello = resp.AppendCommand(nil, []byte("AUTH"), []byte(pass))
-			hello, replies = append(hello, peerHello...), 2
-		}
-	}
 	rd := bufio.NewReaderSize(conn, 64<<10)
-	_, err = conn.Write(hello)
-	// An error reply (a peer with another password) leaves the link
-	// unauthenticated or unnamed; the forwarded commands then get the
-	// peer's error.
-	for ; err == nil && replies > 0; replies-- {
-		_, err = resp.AppendReply(nil, rd)
-	}
-	if err != nil {
+	if err := p.hello(conn, rd, addr); err != nil {
 		conn.Close()
 		return nil, nil, err
 	}

@@ -74,10 +74,24 @@ type Router struct {
 	peers *peers
 }
 
-// New returns the router of a node of cl. password returns requirepass,
-// which the nodes of a cluster share: peer links AUTH with it.
+// New returns the router of a node of cl. Its peer links prove cl's
+// secret (cluster.PeerKey); in a cluster without one, password returns
+// requirepass, which the nodes then share, and the links AUTH with it.
 func New(cl *cluster.Cluster, mode Mode, password func() string) *Router {
-	return &Router{cl: cl, mode: mode, peers: &peers{password: password}}
+	return &Router{cl: cl, mode: mode, peers: &peers{key: cl.PeerKey(), self: cl.ID(), target: memberAt(cl), password: password}}
+}
+
+// memberAt returns a function giving the ID of the member whose RESP
+// address is addr, "" if none: the node a link to addr means to reach.
+func memberAt(cl *cluster.Cluster) func(addr string) string {
+	return func(addr string) string {
+		for _, m := range cl.Members() {
+			if m.RESPAddr == addr {
+				return m.ID
+			}
+		}
+		return ""
+	}
 }
 
 // Cluster returns the cluster the node belongs to.

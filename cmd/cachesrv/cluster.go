@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,8 +42,13 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 		Join:          cc.Join,
 		VNodes:        cc.VNodes,
 		SecretKey:     secret,
+		AllowInsecure: cc.AllowInsecure,
 		Logger:        log,
 	})
+	if errors.Is(err, cluster.ErrNoSecret) {
+		return nil, fmt.Errorf("%w; set --gossip-secret (better: --gossip-secret-file, or CACHESRV_GOSSIP_SECRET) to the same secret on every node, "+
+			"bind gossip to loopback with --gossip-bind 127.0.0.1, or accept the risk with --cluster-allow-insecure yes", err)
+	}
 	if err != nil {
 		return nil, err
 	}

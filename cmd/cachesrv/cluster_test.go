@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -21,13 +20,7 @@ import (
 // README's cluster flags and checks they form one cluster that serves
 // keys through any node, and that a node leaves cleanly on SIGTERM.
 func TestClusterProcesses(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary and starts processes")
-	}
-	bin := filepath.Join(t.TempDir(), "cachesrv")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	all := servertest.FreePorts(t, 9)
 	ports, gossip, metrics := all[0:3], all[3:6], all[6:9]
 	var procs []*exec.Cmd

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 
@@ -33,15 +34,22 @@ func (f settingFlag) Set(v string) error { return f.s.Set(f.cfg, v) }
 // parseConfig builds the configuration from defaults, then environment
 // variables, then flags.
 func parseConfig(args []string, stderr io.Writer) (*config.Config, bool, error) {
-	cfg := config.New()
+	cfg, showVersion, _, err := parseFlags(args, stderr)
+	return cfg, showVersion, err
+}
+
+// parseFlags is parseConfig that also returns the names of the settings
+// given as flags (for secretsOnCommandLine), and reads the secret files.
+func parseFlags(args []string, stderr io.Writer) (cfg *config.Config, showVersion bool, given []string, err error) {
+	cfg = config.New()
 	fs := flag.NewFlagSet("cachesrv", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	showVersion := fs.Bool("version", false, "print the version and exit")
+	version := fs.Bool("version", false, "print the version and exit")
 	for _, s := range config.Settings {
 		fs.Var(settingFlag{s, cfg}, s.Name, s.Usage)
 		if v, ok := os.LookupEnv(envName(s.Name)); ok {
 			if err := s.Set(cfg, v); err != nil {
-				return nil, false, fmt.Errorf("%s: %w", envName(s.Name), err)
+				return nil, false, nil, fmt.Errorf("%s: %w", envName(s.Name), err)
 			}
 		}
 	}
@@ -61,12 +69,28 @@ func parseConfig(args []string, stderr io.Writer) (*config.Config, bool, error) 
 			"  cachesrv healthcheck [--url URL | --ready]\n      exit 0 if a running server's /healthz answers 200 (for container health checks)\n")
 	}
 	if err := fs.Parse(boolFlagsWithValues(args)); err != nil {
-		return nil, false, err
+		return nil, false, nil, err
 	}
 	if fs.NArg() > 0 {
-		return nil, false, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		return nil, false, nil, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	return cfg, *showVersion, nil
+	if err := cfg.LoadSecretFiles(); err != nil {
+		return nil, false, nil, err
+	}
+	fs.Visit(func(f *flag.Flag) { given = append(given, f.Name) })
+	return cfg, *version, given, nil
+}
+
+// secretsOnCommandLine logs a warning for each secret given as a flag:
+// the command line is readable by every local user (ps, /proc/PID/cmdline),
+// while a file or the environment (/proc/PID/environ) is the owner's only.
+func secretsOnCommandLine(given []string, log *slog.Logger) {
+	for _, name := range given {
+		if file, ok := config.SecretFlags[name]; ok {
+			log.Warn("--"+name+" on the command line is visible to every local user (ps); give it with --"+file+" or the environment variable "+envName(name)+" instead",
+				"flag", "--"+name)
+		}
+	}
 }
 
 // boolFlagsWithValues rewrites the flags of boolean settings into the

@@ -21,7 +21,7 @@ import (
 //	/metrics        Prometheus text format, from reg
 //	/healthz        200 while the process runs (liveness)
 //	/readyz         200 while ready() (accepting clients), else 503
-//	/debug/pprof/   Go's profiler, only when withPprof
+//	/debug/pprof/   Go's profiler, only when withPprof (not cmdline)
 func newHTTPHandler(reg *prometheus.Registry, ready func() bool, withPprof bool, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{
@@ -47,7 +47,10 @@ func newHTTPHandler(reg *prometheus.Registry, ready func() bool, withPprof bool,
 	})
 	if withPprof {
 		mux.HandleFunc("/debug/pprof/", pprof.Index)
-		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		// No /debug/pprof/cmdline: it shows the command line, and with it
+		// a --requirepass or --gossip-secret given there, to whoever
+		// reaches this port.
+		mux.HandleFunc("/debug/pprof/cmdline", http.NotFound)
 		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)

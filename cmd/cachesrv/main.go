@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return runHealthcheck(args[1:], stdout, stderr)
 	}
-	cfg, showVersion, err := parseConfig(args, stderr)
+	cfg, showVersion, given, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
@@ -68,6 +68,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	log := newLogger(cfg, stderr)
+	secretsOnCommandLine(given, log)
+	warnProtectedCluster(cfg, log)
+	if err := adjustOpenFilesLimit(cfg, log); err != nil {
+		log.Error("cannot start", "err", err)
+		return 1
+	}
 
 	opts := cfg.StoreOptions()
 	// GOMEMLIMIT, when set, is the operator's; otherwise the store ties
@@ -78,12 +84,32 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Error("cannot create store", "err", err)
 		return 1
 	}
-	ln, err := net.Listen("tcp", cfg.Addr())
+	ln, err := net.Listen(cfg.ListenNetwork(), cfg.Addr())
 	if err != nil {
 		log.Error("cannot listen", "addr", cfg.Addr(), "err", err)
 		return 1
 	}
+	tln, err := listenTLS(cfg, log) // nil without tls-port (tls.go)
+	if err != nil {
+		ln.Close()
+		log.Error("cannot serve TLS", "err", err)
+		return 1
+	}
+	if tlsOnly(cfg) { // --port 0 --tls-port N: TLS only, as in Redis
+		ln.Close()
+		ln, tln = tln, nil
+	}
 	srv := protocol.NewServer(cfg, st, log)
+	if err := srv.LoadACLFile(); err != nil {
+		// As Redis: a bad aclfile stops the start rather than leave the
+		// users it should have restricted open.
+		ln.Close()
+		if tln != nil {
+			tln.Close()
+		}
+		log.Error("cannot load the aclfile", "err", err)
+		return 1
+	}
 	if os.Getenv("GOGC") == "" {
 		// The store's memory is pointer-free chunks, so a collection marks
 		// a few objects per chunk, not one per key (about 2 ms of CPU at
@@ -127,9 +153,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
-	log.Info("cachesrv started", "version", protocol.Version, "addr", ln.Addr().String(), "shards", st.Shards(),
+	serving, tlsAddr := 1, "off"
+	if tln != nil {
+		serving, tlsAddr = 2, tln.Addr().String()
+		go func() { serveErr <- srv.Serve(tln) }()
+	}
+	log.Info("cachesrv started", "version", protocol.Version, "addr", ln.Addr().String(), "tls", tlsAddr, "shards", st.Shards(),
 		"metrics", metricsAddr, "pprof", cfg.Pprof && httpSrv != nil)
 
 	select {
@@ -154,7 +185,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("clients did not finish in time", "err", err)
 	}
-	<-serveErr
+	for range serving {
+		<-serveErr
+	}
 	if httpSrv != nil {
 		hctx, hcancel := context.WithTimeout(context.Background(), time.Second)
 		httpSrv.Shutdown(hctx)

@@ -6,7 +6,6 @@ import (
 	"context"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -71,13 +70,7 @@ func TestHelpListsEveryFlagWithDefaults(t *testing.T) {
 // TestProcessServesAndStopsOnSIGTERM builds the real binary, starts it,
 // talks to it, and checks that SIGTERM ends it with exit status 0.
 func TestProcessServesAndStopsOnSIGTERM(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "cachesrv")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	port := strconv.Itoa(servertest.FreePort(t))
 	cmd := exec.Command(bin, "--port", port, "--log-format", "json")
 	stderr, _ := cmd.StderrPipe()

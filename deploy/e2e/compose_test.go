@@ -120,6 +120,7 @@ func TestComposeCluster(t *testing.T) {
 	}
 	checkMetrics(t, p, probes)
 	report.add("2. 10,000 keys written via node1, read via each node (plain and cluster client)", time.Since(start), strings.Join(counts, ", "))
+	checkRogues(t, p, ids[0], probes, report)
 
 	// 3. Kill a node: the survivors converge and serve their keys; the dead
 	// node's slots move to them.

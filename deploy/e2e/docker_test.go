@@ -96,6 +96,7 @@ type project struct {
 	file    string
 	env     []string
 	image   string
+	secret  string // CACHESRV_GOSSIP_SECRET
 
 	resp, metrics [3]int // host ports of node1..3
 }
@@ -111,7 +112,9 @@ func newProject(t *testing.T, compose []string) *project {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &project{t: t, compose: compose, name: name, file: file, image: "cachesrv:" + name}
+	var secret [32]byte
+	rand.Read(secret[:])
+	p := &project{t: t, compose: compose, name: name, file: file, image: "cachesrv:" + name, secret: hex.EncodeToString(secret[:])}
 	ports := servertest.FreePorts(t, 2*len(nodes))
 	for i := range nodes {
 		p.resp[i], p.metrics[i] = ports[i], ports[len(nodes)+i]
@@ -123,6 +126,8 @@ func newProject(t *testing.T, compose []string) *project {
 		// Debug shows memberlist's push/pull syncs, by which the test sees
 		// that a restarted node's --join name resolved to several peers.
 		"CACHESRV_LOG_LEVEL=debug",
+		// The cluster secret compose.yaml requires, new for every run.
+		"CACHESRV_GOSSIP_SECRET="+p.secret,
 	)
 	for i := range nodes {
 		p.env = append(p.env,

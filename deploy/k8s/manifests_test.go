@@ -247,6 +247,13 @@ func TestManifests(t *testing.T) {
 	wantPort("CACHESRV_ADVERTISE_ADDR", true, ports["resp"].ContainerPort)
 	wantPort("CACHESRV_METRICS_ADDR", true, ports["metrics"].ContainerPort)
 	wantPort("CACHESRV_GOSSIP_PORT", false, ports["gossip"].ContainerPort)
+	// Gossip binds the pod IP, so a node starts only with the cluster
+	// secret: from a Secret, and not optional.
+	if i := slices.IndexFunc(c.Env, func(v corev1.EnvVar) bool { return v.Name == "CACHESRV_GOSSIP_SECRET" }); i < 0 ||
+		c.Env[i].ValueFrom == nil || c.Env[i].ValueFrom.SecretKeyRef == nil ||
+		c.Env[i].ValueFrom.SecretKeyRef.Optional == nil || *c.Env[i].ValueFrom.SecretKeyRef.Optional {
+		t.Error("CACHESRV_GOSSIP_SECRET must come from a Secret, optional: false: the pods' gossip is reachable from other hosts")
+	}
 	if env["CACHESRV_CLUSTER"] != "yes" || env["CACHESRV_NODE_ID"] != "cachesrv-0" {
 		t.Errorf("want a cluster node named after its pod; CACHESRV_CLUSTER=%q CACHESRV_NODE_ID=%q", env["CACHESRV_CLUSTER"], env["CACHESRV_NODE_ID"])
 	}

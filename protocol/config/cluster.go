@@ -21,6 +21,7 @@ type ClusterConfig struct {
 	VNodes        int
 	Mode          route.Mode
 	GossipSecret  string
+	AllowInsecure bool // cluster-allow-insecure (cluster_auth.go)
 }
 
 func init() {
@@ -68,7 +69,7 @@ func init() {
 		&Setting{Name: "vnodes", Default: "1024", Usage: "virtual nodes this node puts on the ring (chosen by the balance benchmark)",
 			get: func(c *Config) string { return strconv.Itoa(cc(c).VNodes) },
 			set: intSetting(func(c *Config, n int64) { cc(c).VNodes = int(n) }, 1, 1<<16)},
-		&Setting{Name: "gossip-secret", Default: "", Usage: "passphrase that encrypts and authenticates all gossip (empty = none)",
+		&Setting{Name: "gossip-secret", Default: "", Usage: "cluster secret: encrypts and authenticates all gossip, and peer links prove it; required unless gossip-bind is loopback (empty = none)",
 			get: func(c *Config) string { return cc(c).GossipSecret },
 			set: func(c *Config, v string) error { cc(c).GossipSecret = v; return nil }},
 	)

@@ -31,6 +31,9 @@ type Config struct {
 	LogLevel  slog.LevelVar
 
 	Cluster ClusterConfig
+	TLS     TLSConfig  // tls.go
+	ACL     ACLConfig  // acl.go
+	setMu   sync.Mutex // serializes CONFIG SET, which restores old values on failure, as Redis's one thread does
 
 	// MetricsAddr is where /metrics, /healthz, /readyz (and, with Pprof,
 	// /debug/pprof/) are served; "" disables the HTTP listener.
@@ -51,6 +54,12 @@ type Config struct {
 
 	mu          sync.Mutex // guards requirepass
 	requirepass string
+
+	ProtectedMode atomic.Bool  // refuse non-loopback clients while there is no password (protected.go)
+	MaxClientsFit atomic.Int64 // most clients the descriptor limit holds; 0 = unknown (maxclients.go)
+	SecretFiles   SecretFiles  // secrets read from files at start (secrets.go)
+
+	outputLimits outputLimits // client-output-buffer-limit (clients.go)
 }
 
 // StoreOptions returns the store's options from the settings: its shard
@@ -118,6 +127,12 @@ type Setting struct {
 	Bool bool
 	get  func(*Config) string
 	set  func(*Config, string) error
+	// apply, when set, runs after CONFIG SET has stored new values and
+	// checks them together, as Redis's apply functions do (a certificate
+	// and its key are only valid as a pair); an error restores the old
+	// values. It must be idempotent: a CONFIG SET of several settings
+	// with the same apply runs it for each.
+	apply func(*Config) error
 }
 
 // Set parses value into the setting, as a flag or CONFIG SET would.

@@ -18,10 +18,23 @@ import (
 // over every complete command in its buffer at once (the pipeline), with
 // arguments that alias the buffer (no copy, no allocation once warm), and
 // refuses what Redis refuses, with Redis's errors.
+//
+// What a client can make it hold is bounded by what the client actually
+// sent: the buffer grows (doubling) only when the bytes that arrived fill
+// it, never to a length a header announces, so an 18-byte
+// "*1\r\n$536870000\r\n" costs nothing. An incomplete command's parse
+// state is kept between reads, so a command sent a few bytes at a time
+// costs work linear in its length, not quadratic.
 const (
 	maxMultibulkLen = 1024 * 1024 // arguments in one command (Redis 2.x's limit)
 	maxInlineLen    = 64 * 1024   // Redis's PROTO_INLINE_MAX_SIZE
 	readBufSize     = 16 * 1024   // a connection's read buffer, grown for large commands
+
+	// What Redis accepts from a client that has not authenticated yet
+	// (networking.c): enough for AUTH and HELLO, nothing an attacker can
+	// use to make the server hold memory.
+	unauthMaxMultibulk = 10
+	unauthMaxBulk      = 16 * 1024
 )
 
 // ProtocolError is a framing error: the client gets
@@ -50,8 +63,32 @@ type Reader struct {
 	start, end int        // unread bytes are buf[start:end]
 	argv       [][]byte   // arguments of the commands handed out, reused
 	cmds       [][][]byte // the commands handed out, reused
-	need       int        // bytes a pending incomplete command needs, when known
+
+	// Unauthenticated makes the reader apply Redis's limits for clients
+	// that have not authenticated, and hand over one command at a time:
+	// the command that authenticates must run before the next is framed
+	// under the stricter limits.
+	Unauthenticated bool
+
+	pend pending // the incomplete command at buf[start:], if any
+
+	// scanned counts the bytes parsed, for tests that check the work is
+	// linear in the input.
+	scanned int
 }
+
+// pending is the parse state of a command whose bytes have not all
+// arrived, kept between reads. Offsets are relative to the command's
+// first byte, so they survive the buffer moving or growing.
+type pending struct {
+	multibulk bool   // the header "*<n>" has been parsed
+	count     int    // arguments announced
+	pos       int    // where the next unparsed argument starts
+	args      []span // the arguments parsed so far
+	inline    int    // for an inline command: bytes already searched for '\n'
+}
+
+type span struct{ off, len int }
 
 // NewReader returns a reader of the requests arriving on rd.
 func NewReader(rd io.Reader, lim Limits) *Reader {
@@ -76,23 +113,33 @@ func (r *Reader) ReadPipeline() ([][][]byte, error) {
 	}
 }
 
-// fill reads more bytes, first making room: the unread bytes move to the
-// front, and the buffer grows when a command needs more than it holds.
+// Buffered returns the bytes received and not yet handed over (Redis's
+// qbuf) and the free space after them (qbuf-free).
+func (r *Reader) Buffered() (used, free int) { return r.end - r.start, len(r.buf) - r.end }
+
+// Size returns the bytes the reader's buffer takes.
+func (r *Reader) Size() int { return cap(r.buf) }
+
+// fill reads more bytes, first making room when the buffer is full: the
+// unread bytes move to the front when that frees at least half the
+// buffer, else the buffer doubles. Either way the bytes copied are paid
+// for by the bytes that arrived, so a slowly sent command costs linear
+// work, and the buffer is never more than twice what the client sent.
 func (r *Reader) fill() error {
 	pending := r.end - r.start
 	if int64(pending) >= r.lim.ClientQueryBufferLimit() {
 		return ErrQueryBufferLimit
 	}
-	if r.start > 0 {
-		copy(r.buf, r.buf[r.start:r.end])
+	if r.end == len(r.buf) {
+		if r.start >= len(r.buf)/2 {
+			copy(r.buf, r.buf[r.start:r.end])
+		} else {
+			size := int(min(int64(2*len(r.buf)), r.lim.ClientQueryBufferLimit()+1))
+			nb := make([]byte, size)
+			copy(nb, r.buf[r.start:r.end])
+			r.buf = nb
+		}
 		r.start, r.end = 0, pending
-	}
-	if r.end == len(r.buf) || r.need > len(r.buf) {
-		size := max(2*len(r.buf), r.need)
-		size = int(min(int64(size), r.lim.ClientQueryBufferLimit()+1))
-		nb := make([]byte, size)
-		copy(nb, r.buf[:r.end])
-		r.buf = nb
 	}
 	n, err := r.rd.Read(r.buf[r.end:])
 	r.end += n
@@ -106,44 +153,55 @@ func (r *Reader) fill() error {
 }
 
 // Shrink drops a buffer grown for one large command once it is idle, so a
-// quiet connection does not keep it.
-func (r *Reader) Shrink() {
+// quiet connection does not keep it. It returns the bytes let go.
+func (r *Reader) Shrink() int {
 	if r.start == r.end && len(r.buf) > 4*readBufSize {
+		n := len(r.buf)
 		r.buf, r.start, r.end = make([]byte, readBufSize), 0, 0
+		return n
 	}
+	return 0
 }
 
-// parse appends every complete command in the buffer to r.cmds.
+// parse appends every complete command in the buffer to r.cmds (only the
+// first while Unauthenticated).
 func (r *Reader) parse() error {
 	for r.start < r.end {
-		b := r.buf[r.start:r.end]
+		if r.Unauthenticated && len(r.cmds) > 0 {
+			return nil
+		}
 		var n int
 		var err error
-		if b[0] == '*' {
-			n, err = r.parseMultibulk(b)
+		if r.pend.multibulk || r.buf[r.start] == '*' {
+			n, err = r.parseMultibulk()
 		} else {
-			n, err = r.parseInline(b)
+			n, err = r.parseInline()
 		}
 		if err != nil || n == 0 {
 			return err
 		}
 		r.start += n
-		r.need = 0
+		r.pend = pending{args: r.pend.args[:0]}
 	}
 	r.start, r.end = 0, 0
 	return nil
 }
 
 // parseInline handles a telnet-style command line, rare enough to leave
-// to redcon's parser (quotes and escapes included).
-func (r *Reader) parseInline(b []byte) (int, error) {
-	i := bytes.IndexByte(b, '\n')
+// to redcon's parser (quotes and escapes included). It returns 0 while the
+// line is incomplete, remembering how far it has searched.
+func (r *Reader) parseInline() (int, error) {
+	b := r.buf[r.start:r.end]
+	i := bytes.IndexByte(b[r.pend.inline:], '\n')
+	r.scanned += len(b) - r.pend.inline
 	if i < 0 {
 		if len(b) > maxInlineLen {
 			return 0, ProtocolError("too big inline request")
 		}
+		r.pend.inline = len(b)
 		return 0, nil
 	}
+	i += r.pend.inline
 	if i > maxInlineLen {
 		return 0, ProtocolError("too big inline request")
 	}
@@ -163,21 +221,30 @@ func (r *Reader) parseInline(b []byte) (int, error) {
 	return i + 1, nil
 }
 
-// parseMultibulk parses "*<n>\r\n" and n "$<len>\r\n<bytes>\r\n". It
-// returns 0 bytes consumed while the command is incomplete.
-func (r *Reader) parseMultibulk(b []byte) (int, error) {
-	count, pos, ok, err := parseLength(b, 1, maxMultibulkLen, "invalid multibulk length")
-	if !ok || err != nil {
-		return 0, err
+// parseMultibulk parses "*<n>\r\n" and n "$<len>\r\n<bytes>\r\n",
+// going on from where the previous call stopped. It returns 0 bytes
+// consumed while the command is incomplete.
+func (r *Reader) parseMultibulk() (int, error) {
+	b := r.buf[r.start:r.end]
+	p := &r.pend
+	if !p.multibulk {
+		count, pos, ok, err := parseLength(b, 1, maxMultibulkLen, "invalid multibulk length")
+		r.scanned += min(len(b), pos+1)
+		if !ok || err != nil {
+			return 0, err
+		}
+		if count <= 0 {
+			return pos, nil // "*0" and "*-1" are ignored, as in Redis
+		}
+		if r.Unauthenticated && count > unauthMaxMultibulk {
+			return 0, ProtocolError("unauthenticated multibulk length")
+		}
+		p.multibulk, p.count, p.pos = true, int(count), pos
 	}
-	if count <= 0 {
-		return pos, nil // "*0" and "*-1" are ignored, as in Redis
-	}
-	first := len(r.argv)
 	maxBulk := r.lim.ProtoMaxBulkLen()
-	for range count {
+	for len(p.args) < p.count {
+		pos := p.pos
 		if pos >= len(b) {
-			r.argv = r.argv[:first]
 			return 0, nil
 		}
 		if b[pos] != '$' {
@@ -187,22 +254,30 @@ func (r *Reader) parseMultibulk(b []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if !ok || next+int(size)+2 > len(b) {
-			if ok {
-				// Known size: let fill grow the buffer once, to fit.
-				r.need = next + int(size) + 2
-			}
-			r.argv = r.argv[:first]
-			return 0, nil
-		}
-		if size < 0 || b[next+int(size)] != '\r' || b[next+int(size)+1] != '\n' {
+		if ok && size < 0 {
 			return 0, ProtocolError("invalid bulk length")
 		}
-		r.argv = append(r.argv, b[next:next+int(size):next+int(size)])
-		pos = next + int(size) + 2
+		if ok && r.Unauthenticated && size > unauthMaxBulk {
+			return 0, ProtocolError("unauthenticated bulk length")
+		}
+		if !ok || next+int(size)+2 > len(b) {
+			r.scanned += min(len(b)-pos, 22) // the header, parsed again next time
+			return 0, nil
+		}
+		end := next + int(size)
+		if b[end] != '\r' || b[end+1] != '\n' {
+			return 0, ProtocolError("invalid bulk length")
+		}
+		r.scanned += end + 2 - pos
+		p.args = append(p.args, span{next, int(size)})
+		p.pos = end + 2
+	}
+	first := len(r.argv)
+	for _, a := range p.args {
+		r.argv = append(r.argv, b[a.off:a.off+a.len:a.off+a.len])
 	}
 	r.cmds = append(r.cmds, r.argv[first:len(r.argv):len(r.argv)])
-	return pos, nil
+	return p.pos, nil
 }
 
 // parseLength parses the decimal after b[i-1] ('*' or '$') up to CRLF. ok

@@ -1,0 +1,61 @@
+package protocol
+
+import (
+	"github.com/cachesrv/cachesrv/cluster/route"
+	"github.com/cachesrv/cachesrv/protocol/resp"
+	"github.com/cachesrv/cachesrv/store"
+)
+
+// CACHESRV.PEER is the node's side of the handshake by which another
+// node's forwarding link proves the cluster secret (route's peerauth.go
+// has the protocol). It needs no AUTH: a peer never sends requirepass, the
+// proof stands in for it. A link that proved the secret is authenticated
+// and treated as a peer link: what arrives over it is never forwarded
+// again (Route's viaPeer), and a key this node does not own gets TRYAGAIN.
+func init() {
+	flags := flagNoScript | flagLoading | flagStale | flagFast | flagNoAuth | flagAllowBusy | flagNoMulti
+	acl := []string{"fast", "connection"}
+	register(&command{name: "cachesrv.peer", arity: -2, flags: flags, acl: acl, subs: subcommands(
+		&command{name: "challenge", arity: 2, flags: flags, acl: acl, run: cmdPeerChallenge},
+		&command{name: "auth", arity: 5, flags: flags, acl: acl, run: cmdPeerAuth},
+	)})
+	docs["cachesrv.peer"] = cmdDoc{summary: "A container for the handshake by which cluster nodes' forwarding links prove the cluster secret.",
+		since: "0.1.0", group: "cluster", complexity: "Depends on subcommand."}
+	docs["cachesrv.peer|challenge"] = cmdDoc{summary: "Returns a fresh challenge for CACHESRV.PEER AUTH on this connection.",
+		since: "0.1.0", group: "cluster", complexity: "O(1)"}
+	docs["cachesrv.peer|auth"] = cmdDoc{summary: "Makes the connection a peer link if the proof of the cluster secret holds; returns this node's own proof.",
+		since: "0.1.0", group: "cluster", complexity: "O(1)", args: []argDoc{
+			{name: "node-id", typ: "string"}, {name: "nonce", typ: "string"}, {name: "proof", typ: "string"}}}
+}
+
+// errNoPeerAuth answers CACHESRV.PEER on a node without a cluster secret,
+// whose links authenticate the old way.
+const errNoPeerAuth = "ERR this node has no cluster secret (--gossip-secret): peer links do not authenticate with CACHESRV.PEER"
+
+func cmdPeerChallenge(c *client, _ [][]byte, _ store.Tx) {
+	if !c.srv.router.PeerAuth() {
+		c.errorReply(errNoPeerAuth)
+		return
+	}
+	challenge := route.NewChallenge()
+	c.peerChallenge = []byte(challenge)
+	c.WriteBulkString(challenge)
+}
+
+func cmdPeerAuth(c *client, args [][]byte, _ store.Tx) {
+	if !c.srv.router.PeerAuth() {
+		c.errorReply(errNoPeerAuth)
+		return
+	}
+	challenge := c.peerChallenge
+	c.peerChallenge = nil // one attempt per challenge
+	proof, err := c.srv.router.VerifyPeer(challenge, args[2], args[3], args[4])
+	if err != nil {
+		c.srv.log.Warn("refused a peer link: wrong or replayed proof of the cluster secret",
+			"remote", c.net.RemoteAddr().String(), "claimed_node", resp.Clip(args[2], 128))
+		c.errorReply(err.Error())
+		return
+	}
+	c.authed, c.peerLink, c.protected = true, true, false
+	c.WriteBulkString(proof)
+}
