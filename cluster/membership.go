@@ -81,6 +81,11 @@ type Config struct {
 	// cluster-announce-ip and cluster-announce-port. Empty: AdvertiseAddr.
 	AnnounceAddr string
 
+	// AdvertiseTLSAddr, when set, is the host:port of this node's TLS RESP
+	// port as peers must dial it: nodes running with tls-cluster forward
+	// over TLS to it instead of AdvertiseAddr. Empty: no TLS for peers.
+	AdvertiseTLSAddr string
+
 	// Join lists seeds, host:port (port DefaultGossipPort when omitted). A
 	// DNS name is resolved and every address it yields is tried, so one
 	// Kubernetes headless Service name finds all pods that are up. If no
@@ -156,6 +161,7 @@ type Member struct {
 	ID         string
 	RESPAddr   string // host:port of its RESP endpoint, from its metadata
 	ClientAddr string // host:port clients are told to dial: its AnnounceAddr, or RESPAddr
+	TLSAddr    string // host:port of its TLS RESP port for peers, "" if it offers none
 	GossipAddr string // ip:port of its gossip endpoint
 	State      State
 	VNodes     int           // virtual nodes it places on the ring
@@ -250,7 +256,7 @@ func Start(cfg Config) (*Cluster, error) {
 		cfg:     cfg,
 		id:      cfg.NodeID,
 		log:     cfg.Logger.With("component", "cluster", "node", cfg.NodeID),
-		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, Client: cfg.AnnounceAddr, VNodes: cfg.VNodes}.encode(),
+		meta:    meta{Version: metaVersion, RESP: cfg.AdvertiseAddr, Client: cfg.AnnounceAddr, TLS: cfg.AdvertiseTLSAddr, VNodes: cfg.VNodes}.encode(),
 		kick:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		badMeta: make(map[string]string),
@@ -260,7 +266,7 @@ func Start(cfg Config) (*Cluster, error) {
 		reclaimKick: make(chan struct{}, 1),
 	}
 	if len(c.meta) > memberlist.MetaMaxSize {
-		return nil, fmt.Errorf("cluster: advertise address %q and announce address %q too long for gossip metadata", cfg.AdvertiseAddr, cfg.AnnounceAddr)
+		return nil, fmt.Errorf("cluster: advertise address %q, announce address %q and TLS address %q too long for gossip metadata", cfg.AdvertiseAddr, cfg.AnnounceAddr, cfg.AdvertiseTLSAddr)
 	}
 
 	mlc, err := c.memberlistConfig()
@@ -303,6 +309,11 @@ func (cfg *Config) check() error {
 	}
 	if cfg.AnnounceAddr != "" {
 		if err := checkRESPAddr("announce", cfg.AnnounceAddr); err != nil {
+			return err
+		}
+	}
+	if cfg.AdvertiseTLSAddr != "" {
+		if err := checkRESPAddr("TLS advertise", cfg.AdvertiseTLSAddr); err != nil {
 			return err
 		}
 	}
@@ -653,6 +664,7 @@ func (c *Cluster) Self() Member {
 		ID:         c.id,
 		RESPAddr:   c.cfg.AdvertiseAddr,
 		ClientAddr: cmp.Or(c.cfg.AnnounceAddr, c.cfg.AdvertiseAddr),
+		TLSAddr:    c.cfg.AdvertiseTLSAddr,
 		GossipAddr: c.selfAddr,
 		State:      StateAlive,
 		VNodes:     c.cfg.VNodes,
@@ -670,7 +682,7 @@ func (c *Cluster) Members() []Member {
 	for id, p := range c.members {
 		m := Member{ID: id, GossipAddr: p.gossip, RTT: p.rtt}
 		if md, err := decodeMeta(p.meta); err == nil {
-			m.RESPAddr, m.ClientAddr, m.VNodes = md.RESP, cmp.Or(md.Client, md.RESP), md.VNodes
+			m.RESPAddr, m.ClientAddr, m.TLSAddr, m.VNodes = md.RESP, cmp.Or(md.Client, md.RESP), md.TLS, md.VNodes
 		}
 		if id != c.id {
 			m.State = p.state(now, suspectAfter)

@@ -434,6 +434,15 @@ func TestMeta(t *testing.T) {
 	if got, err := decodeMeta(m.encode()); err != nil || got != m {
 		t.Fatalf("round trip with a client address: %+v, %v", got, err)
 	}
+	m.TLS = "10.1.2.3:6380"
+	if got, err := decodeMeta(m.encode()); err != nil || got != m {
+		t.Fatalf("round trip with a TLS address: %+v, %v", got, err)
+	}
+	// Metadata of a node that predates the TLS address still decodes, with
+	// none: a tls-cluster peer then refuses to forward to it in clear text.
+	if got, err := decodeMeta([]byte(`{"v":1,"resp":"h:1","client":"c:2","vn":8}`)); err != nil || got.TLS != "" || got.Client != "c:2" {
+		t.Errorf("metadata without a TLS address: %+v, %v", got, err)
+	}
 	// A newer node may add fields; an older one must still read it.
 	if got, err := decodeMeta([]byte(`{"v":2,"resp":"h:1","vn":8,"zone":"b"}`)); err != nil || got.RESP != "h:1" {
 		t.Errorf("newer metadata: %+v, %v", got, err)

@@ -26,6 +26,12 @@ type meta struct {
 	// dial instead of RESP (Config.AnnounceAddr): CLUSTER SLOTS and MOVED
 	// name it, forwarding does not use it. Nodes that predate it ignore it.
 	Client string `json:"client,omitempty"`
+	// TLS, when set, is the host:port of the node's TLS RESP port, which
+	// forwarding peers dial when they run with tls-cluster
+	// (Config.AdvertiseTLSAddr). Empty on nodes without tls-cluster and on
+	// nodes that predate it; a peer that requires TLS then refuses to
+	// forward to them rather than fall back to clear text.
+	TLS string `json:"tls,omitempty"`
 	// VNodes is how many virtual nodes the node places on the ring. Each
 	// node's own count is used, so every node computes the same table even
 	// if their configurations disagree.

@@ -40,6 +40,10 @@ type client struct {
 	// KILL at once, though its goroutine notices only on its next read.
 	killed atomic.Bool
 	mem    clientMem
+	// memCounted is the client's share of Server.clientMem (evict.go).
+	memCounted atomic.Int64
+	// noEvict (CLIENT NO-EVICT on) keeps maxmemory-clients from closing it.
+	noEvict atomic.Bool
 
 	authed bool
 	// user is who the connection runs as (ACL): default until AUTH or
@@ -115,10 +119,19 @@ func (c *client) flush() error {
 		defer c.net.SetWriteDeadline(time.Time{})
 	}
 	c.mem.omem.Store(n)
+	// Replies count toward maxmemory-clients only while it is set: this
+	// runs once per pipeline, and the running total is shared.
+	evict := c.srv.cfg.MaxMemoryClients.Load() != 0
+	if evict {
+		c.noteMem()
+	}
 	c.mem.writing.Store(true)
 	err := c.Flush()
 	c.mem.writing.Store(false)
 	c.mem.omem.Store(0)
+	if evict {
+		c.noteMem()
+	}
 	return err
 }
 
@@ -174,9 +187,15 @@ func (c *client) kill() {
 // shown as omem while the socket has not taken them.
 func (c *client) info() string {
 	now := time.Now()
-	flags, multi := "N", int(c.multiLen.Load())
+	flags, multi := "", int(c.multiLen.Load())
 	if multi >= 0 {
 		flags = "x"
+	}
+	if c.noEvict.Load() {
+		flags += "e"
+	}
+	if flags == "" {
+		flags = "N"
 	}
 	cmd := "NULL"
 	if lc := c.lastCmd.Load(); lc != nil {

@@ -2,14 +2,12 @@ package protocol
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -56,56 +54,6 @@ func keysOwnedBy(tbl *cluster.Table, id string, n int) []string {
 	return keys
 }
 
-// recorder keeps every byte a fake peer or a relay was sent, and counts
-// the connections.
-type recorder struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
-	conns int
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.Write(p)
-}
-
-func (r *recorder) seen() (string, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.buf.String(), r.conns
-}
-
-// recording wraps ln so that rec sees what every accepted connection reads.
-func recording(ln net.Listener, rec *recorder) net.Listener { return recordingListener{ln, rec} }
-
-type recordingListener struct {
-	net.Listener
-	rec *recorder
-}
-
-func (l recordingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	l.rec.mu.Lock()
-	l.rec.conns++
-	l.rec.mu.Unlock()
-	return recordingConn{c, l.rec}, nil
-}
-
-type recordingConn struct {
-	net.Conn
-	rec *recorder
-}
-
-func (c recordingConn) Read(p []byte) (int, error) {
-	n, err := c.Conn.Read(p)
-	c.rec.Write(p[:n])
-	return n, err
-}
-
 // fakePeer answers on ln as a process that took over a member's RESP
 // address without knowing the cluster secret would: a challenge to a
 // handshake, a made-up proof, and OK to anything else.
@@ -149,8 +97,8 @@ func TestSecuredLinkSendsNoPassword(t *testing.T) {
 		cfg.SecretKey = []byte(testSecret)
 		cfg.AdvertiseAddr = relayLn.Addr().String()
 	}, withPassword(testPassword), a.cl.Self().GossipAddr)
-	var rec recorder
-	go relay(recording(relayLn, &rec), b.addr)
+	var rec servertest.Recorder
+	go servertest.Relay(servertest.Recording(relayLn, &rec), b.addr)
 	waitConverged(t, []*testNode{a, b}, 2)
 
 	ctx := context.Background()
@@ -169,7 +117,7 @@ func TestSecuredLinkSendsNoPassword(t *testing.T) {
 			t.Fatalf("b holds %s = %q, %v", k, v, err)
 		}
 	}
-	wire, conns := rec.seen()
+	wire, conns := rec.Seen()
 	if strings.Contains(wire, testPassword) {
 		t.Errorf("the forwarding link sent requirepass: %q", wire)
 	}
@@ -185,8 +133,8 @@ func TestSecuredLinkSendsNoPassword(t *testing.T) {
 func TestImpostorAtMemberAddressGetsNothing(t *testing.T) {
 	a := startNodeConfigured(t, route.Proxy, withSecret(testSecret), withPassword(testPassword))
 	fakeLn := servertest.Listen(t)
-	var rec recorder
-	go fakePeer(recording(fakeLn, &rec))
+	var rec servertest.Recorder
+	go fakePeer(servertest.Recording(fakeLn, &rec))
 	b, err := cluster.Start(cluster.Config{
 		NodeID: "member-b", BindAddr: "127.0.0.1", AdvertiseAddr: fakeLn.Addr().String(),
 		Join: []string{a.cl.Self().GossipAddr}, VNodes: 256, Fast: true, SecretKey: []byte(testSecret), Logger: quietLogger(),
@@ -209,7 +157,7 @@ func TestImpostorAtMemberAddressGetsNothing(t *testing.T) {
 			t.Errorf("GET %s owned by the impostor's address = %q, %v; want TRYAGAIN", k, v, err)
 		}
 	}
-	wire, conns := rec.seen()
+	wire, conns := rec.Seen()
 	if conns == 0 {
 		t.Fatal("a never dialled the member's address")
 	}
@@ -230,8 +178,8 @@ func TestImpostorAtMemberAddressGetsNothing(t *testing.T) {
 func TestRogueNodeGetsNoSlotsNoData(t *testing.T) {
 	a, b := startSecuredPair(t)
 	fakeLn := servertest.Listen(t)
-	var rec recorder
-	go fakePeer(recording(fakeLn, &rec))
+	var rec servertest.Recorder
+	go fakePeer(servertest.Recording(fakeLn, &rec))
 	for _, secret := range []string{"", "battery staple"} {
 		rogue, err := cluster.Start(cluster.Config{
 			NodeID: "rogue", BindAddr: "127.0.0.1", AdvertiseAddr: fakeLn.Addr().String(),
@@ -264,7 +212,7 @@ func TestRogueNodeGetsNoSlotsNoData(t *testing.T) {
 			t.Fatalf("GET %s through b = %q, %v", k, v, err)
 		}
 	}
-	if wire, conns := rec.seen(); conns != 0 {
+	if wire, conns := rec.Seen(); conns != 0 {
 		t.Errorf("the rogue's RESP address was dialled %d times: %q", conns, wire)
 	}
 }

@@ -375,7 +375,7 @@ func TestClusterAnnounceAddr(t *testing.T) {
 				seeds = []string{nodes[0].cl.Self().GossipAddr}
 			}
 			n := startNodeWith(t, mode, func(cfg *cluster.Config) { cfg.AnnounceAddr = ln.Addr().String() }, seeds...)
-			go relay(ln, n.addr)
+			go servertest.Relay(ln, n.addr)
 			relays[ln.Addr().String()] = n.addr
 			nodes = append(nodes, n)
 		}
@@ -437,27 +437,6 @@ func TestClusterAnnounceAddr(t *testing.T) {
 		for _, n := range nodes {
 			n.stop()
 		}
-	}
-}
-
-// relay copies connections accepted on ln (from servertest.Listen) to and
-// from addr until ln closes at the end of the test.
-func relay(ln net.Listener, addr string) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			defer c.Close()
-			u, err := net.Dial("tcp", addr)
-			if err != nil {
-				return
-			}
-			defer u.Close()
-			go func() { io.Copy(u, c); u.Close() }()
-			io.Copy(c, u)
-		}()
 	}
 }
 

@@ -29,6 +29,7 @@ func init() {
 			&command{name: "list", arity: -2, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientList},
 			&command{name: "setinfo", arity: 4, flags: flagNoScript | flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientSetInfo},
 			&command{name: "kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientKill},
+			&command{name: "no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientNoEvict},
 			&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientHelp},
 		)},
 	)
@@ -367,6 +368,21 @@ func (c *client) killClient(other *client) {
 	other.kill()
 }
 
+// cmdClientNoEvict is CLIENT NO-EVICT on|off: whether maxmemory-clients
+// may close this connection (one that monitors the server, say).
+func cmdClientNoEvict(c *client, args [][]byte, _ store.Tx) {
+	switch strings.ToLower(string(args[2])) {
+	case "on":
+		c.noEvict.Store(true)
+	case "off":
+		c.noEvict.Store(false) // checked again when the reply goes out (flush)
+	default:
+		c.errorReply(errSyntax)
+		return
+	}
+	c.WriteString("OK")
+}
+
 func cmdClientHelp(c *client, _ [][]byte, _ store.Tx) {
 	writeHelp(c, "CLIENT",
 		"GETNAME", "    Return the name of the current connection.",
@@ -387,6 +403,7 @@ func cmdClientHelp(c *client, _ [][]byte, _ store.Tx) {
 		"SETINFO <option> <value>", "    Set client meta attr. Options are:",
 		"    * LIB-NAME: the client lib name.", "    * LIB-VER: the client lib version.",
 		"SETNAME <name>", "    Assign the name <name> to the current connection.",
+		"NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
 	)
 }
 

@@ -191,6 +191,7 @@ func infoStats(s *Server, b *strings.Builder) {
 	field(b, "rejected_connections", st.rejectedConns.Load())
 	field(b, "expired_keys", s.store.ExpiredKeys())
 	field(b, "evicted_keys", s.store.EvictedKeys())
+	field(b, "evicted_clients", st.evictedClients.Load())
 	field(b, "keyspace_hits", st.hits.Load())
 	field(b, "keyspace_misses", st.misses.Load())
 }

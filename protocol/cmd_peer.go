@@ -1,6 +1,9 @@
 package protocol
 
 import (
+	"crypto/tls"
+	"net"
+
 	"github.com/cachesrv/cachesrv/cluster/route"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
@@ -28,6 +31,21 @@ func init() {
 			{name: "node-id", typ: "string"}, {name: "nonce", typ: "string"}, {name: "proof", typ: "string"}}}
 }
 
+// errPeerNeedsTLS answers CACHESRV.PEER AUTH on a node with tls-cluster yes
+// over anything but a peer link's TLS handshake: a node that peers reach
+// over TLS takes no link in clear text either, as Redis's cluster bus
+// with tls-cluster serves TLS only. A member without tls-cluster thus
+// cannot forward to it (its clients get TRYAGAIN).
+const errPeerNeedsTLS = "ERR this node has tls-cluster yes: peer links must come over TLS to its tls-port"
+
+// overPeerTLS reports whether conn is a TLS connection whose handshake was
+// a peer link's (route.PeerALPN), which required a client certificate
+// from the CAs (protocol/config's tls_cluster.go).
+func overPeerTLS(conn net.Conn) bool {
+	tc, ok := conn.(interface{ ConnectionState() tls.ConnectionState })
+	return ok && tc.ConnectionState().NegotiatedProtocol == route.PeerALPN
+}
+
 // errNoPeerAuth answers CACHESRV.PEER on a node without a cluster secret,
 // whose links authenticate the old way.
 const errNoPeerAuth = "ERR this node has no cluster secret (--gossip-secret): peer links do not authenticate with CACHESRV.PEER"
@@ -49,6 +67,12 @@ func cmdPeerAuth(c *client, args [][]byte, _ store.Tx) {
 	}
 	challenge := c.peerChallenge
 	c.peerChallenge = nil // one attempt per challenge
+	if c.srv.cfg.TLS.Cluster() && !overPeerTLS(c.net) {
+		c.srv.log.Warn("refused a peer link: not over TLS, and this node has tls-cluster yes",
+			"remote", c.net.RemoteAddr().String(), "claimed_node", resp.Clip(args[2], 128))
+		c.errorReply(errPeerNeedsTLS)
+		return
+	}
 	proof, err := c.srv.router.VerifyPeer(challenge, args[2], args[3], args[4])
 	if err != nil {
 		c.srv.log.Warn("refused a peer link: wrong or replayed proof of the cluster secret",
@@ -57,5 +81,8 @@ func cmdPeerAuth(c *client, args [][]byte, _ store.Tx) {
 		return
 	}
 	c.authed, c.peerLink, c.protected = true, true, false
+	// A link from another node carries many clients' commands: it is never
+	// evicted for maxmemory-clients, as Redis never evicts its replicas.
+	c.noEvict.Store(true)
 	c.WriteBulkString(proof)
 }

@@ -212,6 +212,16 @@ var docs = map[string]cmdDoc{
 			}},
 		}}},
 	},
+	"client|no-evict": {
+		summary:    "Sets whether maxmemory-clients may evict the current connection.",
+		since:      "7.0.0",
+		group:      "connection",
+		complexity: "O(1)",
+		args: []argDoc{{name: "enabled", typ: "oneof", args: []argDoc{
+			{name: "on", typ: "pure-token", token: "ON"},
+			{name: "off", typ: "pure-token", token: "OFF"},
+		}}},
+	},
 	"client|help": {
 		summary:    "Lists the CLIENT subcommands with a short description of each.",
 		since:      "5.0.0",

@@ -18,7 +18,7 @@ var (
 	// since is a Redis version, or cachesrv's own for its commands (0.x).
 	docsVersionRE = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
 	// Redis's names, plus module-style PREFIX.VERB for cachesrv's own.
-	docsNameRE = regexp.MustCompile(`^[a-z]+(\.[a-z]+)?(\|[a-z]+)?$`)
+	docsNameRE = regexp.MustCompile(`^[a-z]+(\.[a-z]+)?(\|[a-z]+(-[a-z]+)*)?$`)
 )
 
 // TestDocsCoverExactlyTheServedCommands: COMMAND DOCS (and so redis-cli's

@@ -65,6 +65,12 @@ type Server struct {
 
 	users  *acl.Users // ACL users (cmd_acl.go)
 	aclLog acl.Log
+
+	// clientMem is what all clients hold, kept as a running total of
+	// each client's memCounted for maxmemory-clients (evict.go);
+	// evictMu lets one goroutine at a time evict.
+	clientMem atomic.Int64
+	evictMu   sync.Mutex
 }
 
 // serverStats are the counters INFO stats reports.
@@ -74,6 +80,7 @@ type serverStats struct {
 	commandsProcessed   atomic.Int64
 	hits, misses        atomic.Int64
 	netInput            atomic.Int64
+	evictedClients      atomic.Int64 // closed for maxmemory-clients
 }
 
 // NewServer returns a server over st configured by cfg. The store takes
@@ -204,6 +211,8 @@ func (s *Server) admit(conn net.Conn) *client {
 	// it sends gets -DENIED (dispatch).
 	c.protected = protected
 	s.clients[c.id] = c
+	c.memCounted.Store(c.mem.total())
+	s.clientMem.Add(c.memCounted.Load())
 	return c
 }
 
@@ -249,6 +258,7 @@ func (c *client) noteQueryBuffer(rd *resp.Reader, arrived int) {
 	c.mem.qbuf.Store(int64(used + arrived))
 	c.mem.qbufFree.Store(int64(free - arrived))
 	c.mem.rbs.Store(int64(rd.Size()))
+	c.noteMem()
 }
 
 // connReader is what a client's request reader reads from: its
@@ -319,6 +329,7 @@ func lingerClose(conn net.Conn) {
 func (s *Server) drop(c *client, bufSize int) {
 	c.net.Close()
 	c.release()
+	s.clientMem.Add(-c.memCounted.Swap(0))
 	s.released(bufSize)
 	s.mu.Lock()
 	delete(s.clients, c.id)
@@ -339,7 +350,7 @@ func (s *Server) ClientCount() int {
 // EnableCluster makes s a node of cl: keys are routed by cl's slot table,
 // and keys owned elsewhere handled as mode says. Call it before Serve.
 func (s *Server) EnableCluster(cl *cluster.Cluster, mode route.Mode) {
-	s.router = route.New(cl, mode, s.cfg.Requirepass)
+	s.router = route.New(cl, mode, s.cfg.Requirepass, s.cfg.TLS.PeerTLS())
 }
 
 // Cluster returns the cluster this server is a node of, nil on a single node.

@@ -354,7 +354,7 @@ func TestConfigGet(t *testing.T) {
 	if m := get("MAXCLIENTS"); m["maxclients"] != "10000" {
 		t.Errorf("MAXCLIENTS = %v", m)
 	}
-	if m := get("max*"); m["maxclients"] != "10000" || m["maxmemory"] != "0" || m["maxmemory-policy"] != "allkeys-s3fifo" || m["maxmemory-samples"] != "5" || len(m) != 4 {
+	if m := get("max*"); m["maxclients"] != "10000" || m["maxmemory"] != "0" || m["maxmemory-policy"] != "allkeys-s3fifo" || m["maxmemory-samples"] != "5" || m["maxmemory-clients"] != "0" || len(m) != 5 {
 		t.Errorf("max* = %v", m)
 	}
 	if m := get("*max-*-len"); len(m) != 1 || m["proto-max-bulk-len"] != strconv.Itoa(512<<20) {

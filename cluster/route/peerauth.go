@@ -36,7 +36,8 @@ import (
 // address from relaying the handshake to another member and being taken
 // for the dialer there. Without TLS the link is still readable and
 // alterable on the wire: the handshake proves who is at each end, it does
-// not protect what follows.
+// not protect what follows. With tls-cluster the handshake runs inside
+// TLS (peers.go's dialPeer), which protects the rest.
 
 // PeerCommand is the command of the handshake; its subcommands are
 // CHALLENGE and AUTH.
@@ -101,16 +102,12 @@ func peerProof(key []byte, role string, challenge, dialer, target, nonce []byte)
 	return m.Sum(nil)
 }
 
-// hello makes a fresh connection to the peer at addr a peer link: with the
-// cluster secret, the handshake above; without one, AUTH with requirepass
-// (when set) and the name PeerLinkName.
-func (p *peers) hello(conn net.Conn, rd *bufio.Reader, addr string) error {
+// hello makes a fresh connection to the peer at addr, the member target
+// ("" if none), a peer link: with the cluster secret, the handshake above;
+// without one, AUTH with requirepass (when set) and the name PeerLinkName.
+func (p *peers) hello(conn net.Conn, rd *bufio.Reader, addr, target string) error {
 	if p.key == nil {
 		return p.helloInsecure(conn, rd)
-	}
-	target := ""
-	if p.target != nil {
-		target = p.target(addr)
 	}
 	if target == "" {
 		return fmt.Errorf("no cluster member at %s", addr)

@@ -2,8 +2,11 @@ package route
 
 import (
 	"bufio"
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
+	"fmt"
 	"net"
 	"slices"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cachesrv/cachesrv/batcher"
+	"github.com/cachesrv/cachesrv/cluster"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
@@ -29,6 +33,10 @@ const (
 	forwardLinger = 0 // batch what queues up during a write; never wait
 	forwardDial   = 2 * time.Second
 )
+
+// maxLinkBuffer is the largest batch buffer a TLS link keeps between
+// batches; a batch of large values gets its own.
+const maxLinkBuffer = 1 << 20
 
 // forwardTimeout bounds a write to a peer and the wait for its reply (a
 // variable so that tests can shorten it).
@@ -58,9 +66,12 @@ type peers struct {
 	// explicitly insecure cluster, password is requirepass, which the
 	// nodes share, and a link AUTHs with it before forwarding anything.
 	key      []byte
-	self     string              // this node's ID
-	target   func(string) string // the ID of the member at a RESP address, "" if none
+	self     string                      // this node's ID
+	member   func(string) cluster.Member // the member at a RESP address, zero if none
 	password func() string
+	// tls, when set, gives the client configuration links use
+	// (tls-cluster): see New.
+	tls func() *tls.Config
 
 	mu    sync.Mutex
 	links map[string]*peerLink
@@ -143,6 +154,8 @@ type peerLink struct {
 	mu      sync.Mutex
 	conn    net.Conn
 	waiting []*call // sent, reply not yet read, in order
+
+	wbuf []byte // a batch for a TLS link, joined; flush's alone
 }
 
 // send queues f for the peer; its done channel closes with the reply.
@@ -187,12 +200,31 @@ func (l *peerLink) flush(fs []*call) {
 	// The reader clears the deadline when nothing is waiting (both under mu).
 	conn.SetReadDeadline(time.Now().Add(forwardTimeout))
 	l.mu.Unlock()
-	bufs := make(net.Buffers, len(fs))
-	for i, f := range fs {
-		bufs[i] = f.req
-	}
 	conn.SetWriteDeadline(time.Now().Add(forwardTimeout))
-	if _, err := bufs.WriteTo(conn); err != nil {
+	var err error
+	if _, ok := conn.(*tls.Conn); ok {
+		// A tls.Conn has no writev: net.Buffers would make each command
+		// a TLS record and a system call of its own. Two nodes,
+		// redis-benchmark GET -P 16 -c 50 on random keys (half of them
+		// forwarded): 60-71k/s that way, 98-106k/s with the batch joined
+		// into one Write (plain links: 112-157k/s). The buffer is only
+		// this goroutine's.
+		l.wbuf = l.wbuf[:0]
+		for _, f := range fs {
+			l.wbuf = append(l.wbuf, f.req...)
+		}
+		_, err = conn.Write(l.wbuf)
+		if cap(l.wbuf) > maxLinkBuffer {
+			l.wbuf = nil
+		}
+	} else {
+		bufs := make(net.Buffers, len(fs))
+		for i, f := range fs {
+			bufs[i] = f.req
+		}
+		_, err = bufs.WriteTo(conn)
+	}
+	if err != nil {
 		conn.Close() // the reader fails everything waiting
 	}
 }
@@ -212,18 +244,48 @@ func (l *peerLink) fail(f *call, err error) {
 // secret (peerauth.go); without a secret the name alone makes it one.
 const PeerLinkName = "cachesrv-peer-link"
 
+// PeerALPN is the application protocol a peer link offers in its TLS
+// handshake (tls-cluster): it tells the node's TLS port that the dialer is
+// a peer, whose client certificate it then requires whatever
+// tls-auth-clients says, as Redis's cluster bus does.
+const PeerALPN = "cachesrv-peer"
+
 var peerHello = resp.AppendCommand(nil, []byte("CLIENT"), []byte("SETNAME"), []byte(PeerLinkName))
 
-// dialPeer connects to a peer and makes the connection a peer link
-// (peers.hello).
+// dialPeer connects to the peer whose RESP address is addr and makes the
+// connection a peer link (peers.hello). With tls-cluster it dials the
+// peer's TLS address instead, and the handshake runs over TLS.
 func dialPeer(addr string, p *peers) (net.Conn, *bufio.Reader, error) {
-	conn, err := net.DialTimeout("tcp", addr, forwardDial)
+	var m cluster.Member
+	if p.member != nil {
+		m = p.member(addr)
+	}
+	var conf *tls.Config
+	dialAddr := addr
+	if p.tls != nil {
+		if conf = p.tls(); conf == nil {
+			return nil, nil, errors.New("tls-cluster: no TLS configuration loaded")
+		}
+		if m.TLSAddr == "" {
+			return nil, nil, fmt.Errorf("peer %s (%s) has no TLS address (tls-cluster no there?); not forwarding in clear text", addr, cmp.Or(m.ID, "not a member"))
+		}
+		dialAddr = m.TLSAddr
+	}
+	conn, err := net.DialTimeout("tcp", dialAddr, forwardDial)
 	if err != nil {
 		return nil, nil, err
 	}
 	conn.SetDeadline(time.Now().Add(forwardDial))
+	if conf != nil {
+		tc := tls.Client(conn, conf)
+		if err := tc.Handshake(); err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("TLS to peer %s: %w", dialAddr, err)
+		}
+		conn = tc
+	}
 	rd := bufio.NewReaderSize(conn, 64<<10)
-	if err := p.hello(conn, rd, addr); err != nil {
+	if err := p.hello(conn, rd, addr, m.ID); err != nil {
 		conn.Close()
 		return nil, nil, err
 	}

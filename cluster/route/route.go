@@ -10,6 +10,7 @@
 package route
 
 import (
+	"crypto/tls"
 	"strconv"
 
 	"github.com/cachesrv/cachesrv/cluster"
@@ -77,20 +78,26 @@ type Router struct {
 // New returns the router of a node of cl. Its peer links prove cl's
 // secret (cluster.PeerKey); in a cluster without one, password returns
 // requirepass, which the nodes then share, and the links AUTH with it.
-func New(cl *cluster.Cluster, mode Mode, password func() string) *Router {
-	return &Router{cl: cl, mode: mode, peers: &peers{key: cl.PeerKey(), self: cl.ID(), target: memberAt(cl), password: password}}
+// peerTLS, when not nil, gives the client TLS configuration of a new peer
+// link (tls-cluster yes): links then dial each peer's TLS address
+// (cluster.Member.TLSAddr) and never fall back to clear text. It is a
+// function so that certificates reloaded by CONFIG SET reach new links;
+// route cannot take the settings themselves (protocol/config imports
+// route).
+func New(cl *cluster.Cluster, mode Mode, password func() string, peerTLS func() *tls.Config) *Router {
+	return &Router{cl: cl, mode: mode, peers: &peers{key: cl.PeerKey(), self: cl.ID(), member: memberAt(cl), password: password, tls: peerTLS}}
 }
 
-// memberAt returns a function giving the ID of the member whose RESP
-// address is addr, "" if none: the node a link to addr means to reach.
-func memberAt(cl *cluster.Cluster) func(addr string) string {
-	return func(addr string) string {
+// memberAt returns a function giving the member whose RESP address is
+// addr, the zero Member if none: the node a link to addr means to reach.
+func memberAt(cl *cluster.Cluster) func(addr string) cluster.Member {
+	return func(addr string) cluster.Member {
 		for _, m := range cl.Members() {
 			if m.RESPAddr == addr {
-				return m.ID
+				return m
 			}
 		}
-		return ""
+		return cluster.Member{}
 	}
 }
 

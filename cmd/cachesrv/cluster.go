@@ -1,10 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"strconv"
 	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
@@ -29,21 +31,26 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 		}
 		advertise = net.JoinHostPort(host, port)
 	}
+	advertiseTLS, err := peerTLSAddr(cfg, advertise)
+	if err != nil {
+		return nil, err
+	}
 	var secret []byte
 	if cc.GossipSecret != "" {
 		secret = []byte(cc.GossipSecret)
 	}
 	cl, err := cluster.Start(cluster.Config{
-		NodeID:        cc.NodeID,
-		BindAddr:      cc.GossipBind,
-		BindPort:      cc.GossipPort,
-		AdvertiseAddr: advertise,
-		AnnounceAddr:  cc.AnnounceAddr,
-		Join:          cc.Join,
-		VNodes:        cc.VNodes,
-		SecretKey:     secret,
-		AllowInsecure: cc.AllowInsecure,
-		Logger:        log,
+		NodeID:           cc.NodeID,
+		BindAddr:         cc.GossipBind,
+		BindPort:         cc.GossipPort,
+		AdvertiseAddr:    advertise,
+		AnnounceAddr:     cc.AnnounceAddr,
+		AdvertiseTLSAddr: advertiseTLS,
+		Join:             cc.Join,
+		VNodes:           cc.VNodes,
+		SecretKey:        secret,
+		AllowInsecure:    cc.AllowInsecure,
+		Logger:           log,
 	})
 	if errors.Is(err, cluster.ErrNoSecret) {
 		return nil, fmt.Errorf("%w; set --gossip-secret (better: --gossip-secret-file, or CACHESRV_GOSSIP_SECRET) to the same secret on every node, "+
@@ -54,11 +61,28 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 	}
 	srv.EnableCluster(cl, cc.Mode)
 	st := cl.Stats()
-	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "announce", cl.Self().ClientAddr,
+	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "announce", cl.Self().ClientAddr, "tls_cluster", cmp.Or(advertiseTLS, "no"),
 		"members", st.Members, "slots_owned", st.SlotsOwned)
 	return func() {
 		if err := cl.Leave(leaveTimeout); err != nil {
 			log.Warn("cluster leave", "err", err)
 		}
 	}, nil
+}
+
+// peerTLSAddr is the TLS address a node advertises to its peers with
+// tls-cluster: the advertise host with tls-port (the same network reaches
+// both ports), "" without tls-cluster.
+func peerTLSAddr(cfg *config.Config, advertise string) (string, error) {
+	if !cfg.TLS.Cluster() {
+		return "", nil
+	}
+	if !cfg.TLS.Enabled() {
+		return "", errors.New("tls-cluster yes needs tls-port")
+	}
+	host, _, err := net.SplitHostPort(advertise)
+	if err != nil {
+		return "", err
+	}
+	return net.JoinHostPort(host, strconv.Itoa(cfg.TLS.Port)), nil
 }

@@ -23,13 +23,17 @@ import (
 // logged, as Redis logs it, since the client often cannot say why.
 func listenTLS(cfg *config.Config, log *slog.Logger) (net.Listener, error) {
 	if !cfg.TLS.Enabled() {
+		if cfg.TLS.Cluster() {
+			// Not silently in clear text what was asked to be encrypted.
+			return nil, errors.New("tls-cluster yes needs tls-port: peer links dial each node's TLS port")
+		}
 		return nil, nil
 	}
 	if err := cfg.TLS.Load(); err != nil {
 		return nil, err
 	}
-	if tlsOnly(cfg) && cfg.Cluster.Enabled {
-		return nil, errors.New("port 0 (TLS only) with cluster: peers reach a node's RESP port in clear text; keep a plain port for them")
+	if tlsOnly(cfg) && cfg.Cluster.Enabled && !cfg.TLS.Cluster() {
+		return nil, errors.New("port 0 (TLS only) with cluster: peers reach a node's RESP port in clear text; keep a plain port for them, or set tls-cluster yes")
 	}
 	ln, err := net.Listen(cfg.ListenNetwork(), net.JoinHostPort(cfg.Bind, strconv.Itoa(cfg.TLS.Port)))
 	if err != nil {

@@ -60,6 +60,9 @@ type Config struct {
 	SecretFiles   SecretFiles  // secrets read from files at start (secrets.go)
 
 	outputLimits outputLimits // client-output-buffer-limit (clients.go)
+	// MaxMemoryClients is maxmemory-clients: bytes, or a percentage of
+	// maxmemory stored as its negative, as Redis stores it (maxmemory_clients.go).
+	MaxMemoryClients atomic.Int64
 }
 
 // StoreOptions returns the store's options from the settings: its shard

@@ -22,6 +22,10 @@ type TLSConfig struct {
 	// current is what the next handshake uses: built by Load and by
 	// CONFIG SET, read by ServerConfig's GetConfigForClient.
 	current atomic.Pointer[tls.Config]
+	// With tls-cluster (tls_cluster.go), peer is the server configuration
+	// of a handshake that offers route.PeerALPN, and client the one a peer
+	// link dials with; both nil without it. Built with current.
+	peer, client atomic.Pointer[tls.Config]
 }
 
 // tlsSettings are the values the TLS configuration is built from
@@ -35,6 +39,7 @@ type tlsSettings struct {
 	Protocols    string // tls-protocols, e.g. "TLSv1.2 TLSv1.3"; "" = those two
 	Ciphers      string // tls-ciphers: TLS 1.2 and older
 	Ciphersuites string // tls-ciphersuites: TLS 1.3
+	Cluster      bool   // tls-cluster: peer links over mutual TLS (tls_cluster.go); fixed at start
 }
 
 // Enabled reports whether the server listens with TLS (tls-port set).
@@ -51,11 +56,13 @@ func (t *TLSConfig) Load() error {
 	t.mu.Lock()
 	s := t.s
 	t.mu.Unlock()
-	conf, err := buildServerTLS(s)
+	conf, peer, client, err := buildTLS(s)
 	if err != nil {
 		return err
 	}
 	t.current.Store(conf)
+	t.peer.Store(peer)
+	t.client.Store(client)
 	return nil
 }
 
@@ -66,8 +73,8 @@ func (t *TLSConfig) Load() error {
 // after Load.
 func (t *TLSConfig) ServerConfig() *tls.Config {
 	return &tls.Config{
-		GetConfigForClient: func(*tls.ClientHelloInfo) (*tls.Config, error) {
-			return t.current.Load(), nil
+		GetConfigForClient: func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			return t.configFor(hello), nil
 		},
 	}
 }

@@ -9,10 +9,13 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/cachesrv/cachesrv/cluster/route"
 )
 
 // tlsError is a tls-* setting that does not build a configuration. Its
@@ -30,8 +33,23 @@ func tlsErrorf(setting, format string, args ...any) error {
 	return &tlsError{setting, fmt.Errorf(format, args...)}
 }
 
+// buildTLS loads the certificate, key and CAs once and returns the server
+// configuration one handshake uses and, with tls-cluster, the server
+// configuration of a peer link's handshake and the client configuration
+// peer links dial with (tls_cluster.go): one set of files, so that a
+// CONFIG SET reloads all three alike.
+func buildTLS(s tlsSettings) (server, peer, client *tls.Config, err error) {
+	if server, err = buildServerTLS(s); err != nil {
+		return nil, nil, nil, err
+	}
+	if s.Cluster {
+		peer, client = peerTLS(server)
+	}
+	return server, peer, client, nil
+}
+
 // buildServerTLS loads the certificate, key and CAs and returns the
-// configuration one handshake uses.
+// configuration one client handshake uses.
 func buildServerTLS(s tlsSettings) (*tls.Config, error) {
 	conf := &tls.Config{}
 	if s.CertFile == "" {
@@ -69,7 +87,7 @@ func buildServerTLS(s tlsSettings) (*tls.Config, error) {
 		if conf.ClientCAs, err = loadCAs(s.CAFile, s.CADir); err != nil {
 			return nil, err
 		}
-	} else if conf.ClientAuth != tls.NoClientCert {
+	} else if conf.ClientAuth != tls.NoClientCert || s.Cluster {
 		// Redis's start-up error, word for word.
 		return nil, tlsErrorf("tls-auth-clients", "Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!")
 	}
@@ -84,6 +102,58 @@ func buildServerTLS(s tlsSettings) (*tls.Config, error) {
 		return nil, err
 	}
 	return conf, nil
+}
+
+// peerTLS derives from the server configuration (same certificate, CAs,
+// versions and ciphers) the two ends of a peer link under tls-cluster.
+//
+// peer serves a handshake that offers route.PeerALPN: it requires a client
+// certificate from the CAs whatever tls-auth-clients says, as Redis's
+// cluster bus does, so both ends of a link prove a certificate.
+//
+// client is what a link dials with: the node's certificate as its client
+// certificate, and the peer's certificate checked against the CAs only,
+// not against a host name. Nodes are dialled at advertise addresses that
+// are often pod IPs or names a certificate does not carry (one
+// certificate shared by all nodes, as Redis's tls-cluster is usually set
+// up, or IPs that change on every restart), and Redis does not check the
+// name either. Which node answers is proved on top of TLS by the
+// challenge and response (route's peerauth.go), whose proofs name the
+// node meant; TLS adds that only holders of a certificate from the
+// cluster's CAs get that far, and keeps the link secret.
+func peerTLS(server *tls.Config) (peer, client *tls.Config) {
+	peer = server.Clone()
+	peer.ClientAuth = tls.RequireAndVerifyClientCert
+	peer.NextProtos = []string{route.PeerALPN}
+	client = &tls.Config{
+		Certificates: server.Certificates,
+		// The chain is checked by VerifyConnection, without the host name
+		// check this turns off.
+		InsecureSkipVerify: true,
+		VerifyConnection:   verifyChain(server.ClientCAs),
+		NextProtos:         []string{route.PeerALPN},
+		MinVersion:         server.MinVersion,
+		MaxVersion:         server.MaxVersion,
+		CipherSuites:       server.CipherSuites,
+	}
+	return peer, client
+}
+
+// verifyChain checks that the peer's certificate chains to roots and may
+// serve TLS, as crypto/tls's own verification does, minus the host name.
+func verifyChain(roots *x509.CertPool) func(tls.ConnectionState) error {
+	return func(cs tls.ConnectionState) error {
+		if len(cs.PeerCertificates) == 0 {
+			return errors.New("peer sent no certificate")
+		}
+		inter := x509.NewCertPool()
+		for _, c := range cs.PeerCertificates[1:] {
+			inter.AddCert(c)
+		}
+		_, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+			Roots: roots, Intermediates: inter, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
+		return err
+	}
 }
 
 // hasPEMCertificate reports whether b holds a PEM certificate, so that a
