@@ -224,6 +224,7 @@ func TestPrometheusConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	var cfg struct {
+		RuleFiles     []string `json:"rule_files"`
 		ScrapeConfigs []struct {
 			JobName       string `json:"job_name"`
 			MetricsPath   string `json:"metrics_path"`
@@ -253,6 +254,24 @@ func TestPrometheusConfig(t *testing.T) {
 	}
 	if !slices.Equal(targets, want) {
 		t.Errorf("Prometheus scrapes %v, want every node %v", targets, want)
+	}
+
+	// Each rule file exists beside prometheus.yml, and Compose mounts it
+	// beside the config file in the container, where Prometheus looks.
+	compose, err := os.ReadFile("compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(cfg.RuleFiles, "alerts.yml") {
+		t.Errorf("prometheus.yml loads rule files %v, want alerts.yml", cfg.RuleFiles)
+	}
+	for _, f := range cfg.RuleFiles {
+		if _, err := os.Stat("prometheus/" + f); err != nil {
+			t.Errorf("rule file %s: %v", f, err)
+		}
+		if mount := "./prometheus/" + f + ":/etc/prometheus/" + f + ":ro"; !strings.Contains(string(compose), mount) {
+			t.Errorf("compose.yaml does not mount %s (want %q)", f, mount)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"sync"
@@ -146,10 +147,24 @@ type queuedCmd struct {
 	args [][]byte
 }
 
+// countingWriter counts the bytes written to a client's connection for
+// INFO's total_net_output_bytes: one atomic add per write to the socket,
+// as the other shared counters are added to once per pipeline.
+type countingWriter struct {
+	w io.Writer
+	n *atomic.Int64
+}
+
+func (cw countingWriter) Write(p []byte) (int, error) {
+	n, err := cw.w.Write(p)
+	cw.n.Add(int64(n))
+	return n, err
+}
+
 func newClient(s *Server, conn net.Conn) *client {
 	now := time.Now()
 	c := &client{
-		Writer:  resp.NewWriter(conn),
+		Writer:  resp.NewWriter(countingWriter{conn, &s.stats.netOutput}),
 		srv:     s,
 		net:     conn,
 		id:      s.nextID.Add(1),

@@ -85,6 +85,8 @@ func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
 	st.rejectedConns.Store(0)
 	st.hits.Store(0)
 	st.misses.Store(0)
+	st.netInput.Store(0)
+	st.netOutput.Store(0)
 	eachCommand(func(cmd *command) {
 		cmd.stats.reset()
 	})

@@ -188,6 +188,8 @@ func infoStats(s *Server, b *strings.Builder) {
 	st := &s.stats
 	field(b, "total_connections_received", st.connectionsReceived.Load())
 	field(b, "total_commands_processed", st.commandsProcessed.Load())
+	field(b, "total_net_input_bytes", st.netInput.Load())
+	field(b, "total_net_output_bytes", st.netOutput.Load())
 	field(b, "rejected_connections", st.rejectedConns.Load())
 	field(b, "expired_keys", s.store.ExpiredKeys())
 	field(b, "evicted_keys", s.store.EvictedKeys())

@@ -199,6 +199,7 @@ type Stats struct {
 	CommandsProcessed   int64
 	KeyspaceHits        int64
 	KeyspaceMisses      int64
+	MaxClients          int64 // the maxclients setting now
 }
 
 // Stats returns a snapshot of the server-wide counters.
@@ -210,5 +211,6 @@ func (s *Server) Stats() Stats {
 		CommandsProcessed:   s.stats.commandsProcessed.Load(),
 		KeyspaceHits:        s.stats.hits.Load(),
 		KeyspaceMisses:      s.stats.misses.Load(),
+		MaxClients:          int64(s.cfg.MaxClients.Load()),
 	}
 }

@@ -768,6 +768,33 @@ var docs = map[string]cmdDoc{
 		group:      "server",
 		complexity: "O(1)",
 	},
+	"latency": {
+		summary:    "Groups the subcommands of the latency monitor.",
+		since:      "2.8.13",
+		group:      "server",
+		complexity: "Depends on subcommand.",
+	},
+	"latency|latest": {
+		summary:    "Returns the latest latency sample of every event: none, as cachesrv records no latency events (as Redis with latency-monitor-threshold 0).",
+		since:      "2.8.13",
+		group:      "server",
+		complexity: "O(1)",
+	},
+	"latency|reset": {
+		summary:    "Resets the latency data of the given events, or of all: none to reset in cachesrv, so it returns 0.",
+		since:      "2.8.13",
+		group:      "server",
+		complexity: "O(1)",
+		args: []argDoc{
+			{name: "event", typ: "string", optional: true, multiple: true},
+		},
+	},
+	"latency|help": {
+		summary:    "Lists the LATENCY subcommands with a short description of each.",
+		since:      "2.8.13",
+		group:      "server",
+		complexity: "O(1)",
+	},
 
 	// ---- cachesrv's own ----
 	// since is the cachesrv version that added the command.

@@ -435,6 +435,12 @@ EXEC
 FLUSHDB async
 FLUSHALL sync
 DBSIZE
+# No latency events: Redis's latency-monitor-threshold is 0 by default.
+LATENCY LATEST
+LATENCY RESET
+LATENCY RESET command
+LATENCY LATEST x
+LATENCY NOSUCH
 `
 
 // respConn is a raw RESP connection that reads whole replies.

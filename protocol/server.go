@@ -79,7 +79,7 @@ type serverStats struct {
 	rejectedConns       atomic.Int64
 	commandsProcessed   atomic.Int64
 	hits, misses        atomic.Int64
-	netInput            atomic.Int64
+	netInput, netOutput atomic.Int64 // bytes read from and written to clients (INFO total_net_*_bytes)
 	evictedClients      atomic.Int64 // closed for maxmemory-clients
 }
 
@@ -286,6 +286,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.net.Read(p)
 	if n > 0 {
+		s.stats.netInput.Add(int64(n))
 		c.lastAt.Store(time.Now().UnixNano())
 		c.noteQueryBuffer(r.rd, n) // a command still arriving shows in CLIENT LIST
 	}

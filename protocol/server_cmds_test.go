@@ -170,6 +170,27 @@ func TestInfoCommandstatsAndResetstat(t *testing.T) {
 	}
 }
 
+// TestInfoNetBytes: total_net_input_bytes and total_net_output_bytes count
+// the bytes of commands read and of replies written, as Redis's do
+// (redis_exporter's redis_net_input_bytes_total and _output_).
+func TestInfoNetBytes(t *testing.T) {
+	ts := startServer(t)
+	r := ts.raw(t)
+	// RESETSTAT zeroes the counters after reading itself, before its
+	// reply (5 bytes) is written.
+	r.expectReply("+OK\r\n", "CONFIG", "RESETSTAT")
+	r.expectReply("+OK\r\n", "SET", "k", "v") // 27 bytes in, 5 out
+	r.expectReply("$1\r\nv\r\n", "GET", "k")  // 20 in, 7 out
+	// INFO (25 bytes in) reads the counters before its own reply is written.
+	st := bulkValue(t, r.do("INFO", "stats"))
+	if got, want := infoField(t, st, "total_net_input_bytes"), strconv.Itoa(27+20+25); got != want {
+		t.Errorf("total_net_input_bytes = %s, want %s", got, want)
+	}
+	if got, want := infoField(t, st, "total_net_output_bytes"), strconv.Itoa(5+5+7); got != want {
+		t.Errorf("total_net_output_bytes = %s, want %s", got, want)
+	}
+}
+
 func TestCommandCountMatchesCommand(t *testing.T) {
 	ts := startServer(t)
 	r := ts.raw(t)

@@ -152,8 +152,8 @@ func (m *shardSample) Write(out *dto.Metric) error {
 type serverCollector struct {
 	srv *protocol.Server
 
-	clients, received, rejectedConns, processed, hits, misses *prometheus.Desc
-	calls, rejected, failed, duration                         *prometheus.Desc
+	clients, maxClients, received, rejectedConns, processed, hits, misses *prometheus.Desc
+	calls, rejected, failed, duration                                     *prometheus.Desc
 
 	// bounds are the histogram's upper bounds in seconds, +Inf left out
 	// (the const histogram adds it from the count).
@@ -164,6 +164,7 @@ func newServerCollector(srv *protocol.Server) *serverCollector {
 	c := &serverCollector{
 		srv:           srv,
 		clients:       newDesc("connected_clients", "Clients connected now."),
+		maxClients:    newDesc("maxclients", "The maxclients setting: connections beyond it are refused."),
 		received:      newDesc("connections_received_total", "Connections accepted, refused ones included."),
 		rejectedConns: newDesc("rejected_connections_total", "Connections refused because maxclients was reached."),
 		processed:     newDesc("commands_processed_total", "Commands received, unknown and refused ones included (INFO's total_commands_processed)."),
@@ -182,7 +183,7 @@ func newServerCollector(srv *protocol.Server) *serverCollector {
 }
 
 func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.clients, c.received, c.rejectedConns, c.processed,
+	for _, d := range []*prometheus.Desc{c.clients, c.maxClients, c.received, c.rejectedConns, c.processed,
 		c.hits, c.misses, c.calls, c.rejected, c.failed, c.duration} {
 		ch <- d
 	}
@@ -191,6 +192,7 @@ func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	s := c.srv.Stats()
 	ch <- prometheus.MustNewConstMetric(c.clients, prometheus.GaugeValue, float64(s.ConnectedClients))
+	ch <- prometheus.MustNewConstMetric(c.maxClients, prometheus.GaugeValue, float64(s.MaxClients))
 	ch <- prometheus.MustNewConstMetric(c.received, prometheus.CounterValue, float64(s.ConnectionsReceived))
 	ch <- prometheus.MustNewConstMetric(c.rejectedConns, prometheus.CounterValue, float64(s.RejectedConnections))
 	ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, float64(s.CommandsProcessed))

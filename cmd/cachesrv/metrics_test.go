@@ -388,6 +388,7 @@ func TestMetricsSeriesExist(t *testing.T) {
 		"cachesrv_command_duration_seconds":      dto.MetricType_HISTOGRAM,
 		"cachesrv_commands_processed_total":      dto.MetricType_COUNTER,
 		"cachesrv_connected_clients":             dto.MetricType_GAUGE,
+		"cachesrv_maxclients":                    dto.MetricType_GAUGE,
 		"cachesrv_connections_received_total":    dto.MetricType_COUNTER,
 		"cachesrv_rejected_connections_total":    dto.MetricType_COUNTER,
 		"cachesrv_keyspace_hits_total":           dto.MetricType_COUNTER,
@@ -414,6 +415,9 @@ func TestMetricsSeriesExist(t *testing.T) {
 		if got := len(ms.byLabel(name, "shard")); got != 4 {
 			t.Errorf("%s: %d shard series, want 4", name, got)
 		}
+	}
+	if got := value(ms["cachesrv_maxclients"].GetMetric()[0]); got <= 0 {
+		t.Errorf("cachesrv_maxclients = %v, want the maxclients setting", got)
 	}
 	bi := ms["cachesrv_build_info"].GetMetric()[0]
 	if label(bi, "version") != protocol.Version || !strings.HasPrefix(label(bi, "goversion"), "go") || value(bi) != 1 {
