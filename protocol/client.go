@@ -148,29 +148,29 @@ type queuedCmd struct {
 }
 
 // countingWriter counts the bytes written to a client's connection for
-// INFO's total_net_output_bytes: one atomic add per write to the socket,
-// as the other shared counters are added to once per pipeline.
+// INFO's total_net_output_bytes, into the client's own statistics (the
+// client's goroutine is the only writer).
 type countingWriter struct {
 	w io.Writer
-	n *atomic.Int64
+	n *int64
 }
 
 func (cw countingWriter) Write(p []byte) (int, error) {
 	n, err := cw.w.Write(p)
-	cw.n.Add(int64(n))
+	*cw.n += int64(n)
 	return n, err
 }
 
 func newClient(s *Server, conn net.Conn) *client {
 	now := time.Now()
 	c := &client{
-		Writer:  resp.NewWriter(countingWriter{conn, &s.stats.netOutput}),
 		srv:     s,
 		net:     conn,
 		id:      s.nextID.Add(1),
 		created: now,
 		authed:  s.defaultOpen(),
 	}
+	c.Writer = resp.NewWriter(countingWriter{conn, &c.stats.netOut})
 	c.user.Store(s.users.Default())
 	c.lastAt.Store(now.UnixNano())
 	c.multiLen.Store(-1)

@@ -38,8 +38,13 @@ type cmdStat struct {
 type pipelineStats struct {
 	processed    int64
 	hits, misses int64 // keyspace hits and misses (GET)
-	slots        [4]localStat
-	next         int // slot to evict next
+	// Bytes read from and written to the socket (INFO's total_net_*),
+	// added to the server's counters at the start of the next pipeline
+	// (flushNet): one shared atomic add per pipeline, not one per read
+	// and per write.
+	netIn, netOut int64
+	slots         [4]localStat
+	next          int // slot to evict next
 }
 
 type localStat struct {
@@ -89,6 +94,21 @@ func (p *pipelineStats) flush(s *serverStats) {
 	}
 	for i := range p.slots {
 		p.slots[i].flush()
+	}
+}
+
+// flushNet adds the bytes read and written since the last call to the
+// server's counters. It runs before a pipeline's commands, so that an
+// INFO sees its own request and every earlier reply counted, as Redis
+// counts them when they cross the socket, and when the client goes.
+func (p *pipelineStats) flushNet(s *serverStats) {
+	if p.netIn != 0 {
+		s.netInput.Add(p.netIn)
+		p.netIn = 0
+	}
+	if p.netOut != 0 {
+		s.netOutput.Add(p.netOut)
+		p.netOut = 0
 	}
 }
 

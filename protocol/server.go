@@ -230,8 +230,14 @@ func (s *Server) serveConn(c *client) {
 		rd.Unauthenticated = !c.authed || c.protected
 		cmds, err := rd.ReadPipeline()
 		c.noteQueryBuffer(rd, 0)
-		now := time.Now()
-		c.pipelineStart, c.elapsed = now, 0
+		// The pipeline arrived with the last read; commands left from an
+		// earlier read (one at a time before AUTH) start now.
+		start := cr.lastRead
+		if !start.After(c.pipelineStart) {
+			start = time.Now()
+		}
+		c.pipelineStart, c.elapsed = start, 0
+		c.stats.flushNet(&s.stats) // the bytes so far, before INFO can run
 		c.runPipeline(cmds)
 		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
 		if perr, ok := err.(resp.ProtocolError); ok && perr != "" {
@@ -267,9 +273,10 @@ func (c *client) noteQueryBuffer(rd *resp.Reader, arrived int) {
 // its last complete command, so a large value arriving slowly is not
 // idleness.
 type connReader struct {
-	c     *client
-	rd    *resp.Reader // for the query buffer's figures
-	timed bool         // a read deadline is set
+	c        *client
+	rd       *resp.Reader // for the query buffer's figures
+	timed    bool         // a read deadline is set
+	lastRead time.Time    // when bytes last arrived
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -286,8 +293,9 @@ func (r *connReader) Read(p []byte) (int, error) {
 	}
 	n, err := c.net.Read(p)
 	if n > 0 {
-		s.stats.netInput.Add(int64(n))
-		c.lastAt.Store(time.Now().UnixNano())
+		r.lastRead = time.Now() // also the pipeline's start (serveConn)
+		c.lastAt.Store(r.lastRead.UnixNano())
+		c.stats.netIn += int64(n)
 		c.noteQueryBuffer(r.rd, n) // a command still arriving shows in CLIENT LIST
 	}
 	return n, err
@@ -330,6 +338,7 @@ func lingerClose(conn net.Conn) {
 func (s *Server) drop(c *client, bufSize int) {
 	c.net.Close()
 	c.release()
+	c.stats.flushNet(&s.stats)
 	s.clientMem.Add(-c.memCounted.Swap(0))
 	s.released(bufSize)
 	s.mu.Lock()

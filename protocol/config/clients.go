@@ -4,7 +4,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -26,18 +26,19 @@ type OutputLimit struct {
 	SoftTime   time.Duration
 }
 
-// outputLimits holds the three classes; CONFIG SET may change them while
-// connections read them.
+// outputLimits holds the three classes. Every connection reads them
+// once per flush, so they are an atomically swapped value, not a lock
+// all connections would share; CONFIG SET replaces the whole array.
 type outputLimits struct {
-	mu  sync.Mutex
-	lim [numClasses]OutputLimit
+	p atomic.Pointer[[numClasses]OutputLimit]
 }
 
 // OutputBufferLimit returns class's client-output-buffer-limit.
 func (c *Config) OutputBufferLimit(class int) OutputLimit {
-	c.outputLimits.mu.Lock()
-	defer c.outputLimits.mu.Unlock()
-	return c.outputLimits.lim[class]
+	if l := c.outputLimits.p.Load(); l != nil {
+		return l[class]
+	}
+	return OutputLimit{}
 }
 
 func init() {
@@ -45,10 +46,8 @@ func init() {
 		&Setting{Name: "client-output-buffer-limit", Default: "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", Mutable: true,
 			Usage: "per client class (normal, replica, pubsub): hard limit, soft limit and soft seconds on unsent replies; past them the client is closed (0 = none)",
 			get: func(c *Config) string {
-				c.outputLimits.mu.Lock()
-				defer c.outputLimits.mu.Unlock()
 				var b strings.Builder
-				for i, l := range c.outputLimits.lim {
+				for i, l := range c.outputLimitsAll() {
 					if i > 0 {
 						b.WriteByte(' ')
 					}
@@ -88,15 +87,14 @@ func setOutputLimits(c *Config, v string) error {
 		}
 		lim[class] = OutputLimit{Hard: hard, Soft: soft, SoftTime: time.Duration(secs) * time.Second}
 	}
-	c.outputLimits.mu.Lock()
-	c.outputLimits.lim = lim
-	c.outputLimits.mu.Unlock()
+	c.outputLimits.p.Store(&lim)
 	return nil
 }
 
 // outputLimitsAll returns every class's limit.
 func (c *Config) outputLimitsAll() [numClasses]OutputLimit {
-	c.outputLimits.mu.Lock()
-	defer c.outputLimits.mu.Unlock()
-	return c.outputLimits.lim
+	if l := c.outputLimits.p.Load(); l != nil {
+		return *l
+	}
+	return [numClasses]OutputLimit{}
 }
