@@ -8,46 +8,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/cachesrv/cachesrv/bench/internal/proc"
 	"github.com/cachesrv/cachesrv/bench/internal/reporttest"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/protocol/servertest"
 )
 
-var (
-	buildOnce sync.Once
-	buildDir  string
-	builtBin  string
-	buildErr  error
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// cachesrvBin builds ./cmd/cachesrv once for every test that starts it.
-func cachesrvBin(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds cachesrv and starts server processes")
-	}
-	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "membench-test-"); buildErr == nil {
-			builtBin, buildErr = proc.BuildCachesrv(buildDir)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return builtBin
-}
+func TestMain(m *testing.M) { servertest.Main(m) }
 
 // servers is cachesrv and, if installed, redis-server; without it the
 // tests run cachesrv alone, unless CACHESRV_REQUIRE_REDIS_TOOLS=1.
@@ -67,7 +35,7 @@ func runQuick(t *testing.T, names []string, args ...string) (code int, stdout, s
 	dir = t.TempDir()
 	var out, errb bytes.Buffer
 	srv := strings.Join(names, ",")
-	code = run(append([]string{"-quick", "-cachesrv-bin", cachesrvBin(t), "-servers", srv, "-out", dir}, args...), &out, &errb)
+	code = run(append([]string{"-quick", "-cachesrv-bin", servertest.Cachesrv(t), "-servers", srv, "-out", dir}, args...), &out, &errb)
 	return code, out.String(), errb.String(), dir
 }
 
@@ -189,7 +157,7 @@ func TestLatency(t *testing.T) {
 // runs; one with it must run like redis-server.
 func TestChurn(t *testing.T) {
 	names := servers(t)
-	help, _ := exec.Command(cachesrvBin(t), "--help").CombinedOutput()
+	help, _ := exec.Command(servertest.Cachesrv(t), "--help").CombinedOutput()
 	hasMaxmemory := bytes.Contains(help, []byte("--maxmemory "))
 	code, out, errb, dir := runQuick(t, names, "-mode", "churn")
 	running := names

@@ -20,7 +20,7 @@ import (
 // README's cluster flags and checks they form one cluster that serves
 // keys through any node, and that a node leaves cleanly on SIGTERM.
 func TestClusterProcesses(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	all := servertest.FreePorts(t, 9)
 	ports, gossip, metrics := all[0:3], all[3:6], all[6:9]
 	var procs []*exec.Cmd

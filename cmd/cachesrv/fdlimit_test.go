@@ -5,7 +5,6 @@ import (
 	"context"
 	"net"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,26 +40,13 @@ func TestPlanOpenFiles(t *testing.T) {
 	}
 }
 
-// buildBinary builds cachesrv for a test that runs it as a process.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds the binary")
-	}
-	bin := filepath.Join(t.TempDir(), "cachesrv")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // A server started with fewer descriptors than maxclients needs lowers
 // maxclients with a warning, answers every client past it with the
 // max-clients error (none waits), and keeps serving (finding 3 of issue
 // 17: its accept loop exited on EMFILE, and later clients hung); CONFIG
 // SET cannot raise maxclients past the limit either.
 func TestDescriptorLimitLowersMaxclients(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	const limit, clients = 64, 60
 	port := strconv.Itoa(servertest.FreePort(t))
 	// sh's ulimit -n sets the hard limit too: a Go program raises its soft

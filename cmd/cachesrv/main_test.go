@@ -70,7 +70,7 @@ func TestHelpListsEveryFlagWithDefaults(t *testing.T) {
 // TestProcessServesAndStopsOnSIGTERM builds the real binary, starts it,
 // talks to it, and checks that SIGTERM ends it with exit status 0.
 func TestProcessServesAndStopsOnSIGTERM(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	port := strconv.Itoa(servertest.FreePort(t))
 	cmd := exec.Command(bin, "--port", port, "--log-format", "json")
 	stderr, _ := cmd.StderrPipe()

@@ -36,7 +36,7 @@ func TestMain(m *testing.M) {
 	if _, ok := os.LookupEnv("CACHESRV_METRICS_ADDR"); !ok {
 		os.Setenv("CACHESRV_METRICS_ADDR", "127.0.0.1:0")
 	}
-	os.Exit(m.Run())
+	servertest.Main(m) // removes the binary servertest.Cachesrv built
 }
 
 var bg = context.Background()

@@ -201,7 +201,7 @@ func (s *netnsServer) denied(t *testing.T, addr string) string {
 // it is served; loopback clients always are. 0.0.0.0 listens on IPv4
 // only and :: on IPv6 only, as with Redis.
 func TestProtectedModeInNetworkNamespace(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	ctx := context.Background()
 	remote := net.JoinHostPort(nsAddr, "6379")
 	const deniedPrefix = "-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user."

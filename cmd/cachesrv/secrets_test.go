@@ -106,7 +106,7 @@ func TestPprofHasNoCmdline(t *testing.T) {
 // The real process takes its password from a file: clients must AUTH with
 // it, and it is not on the process's command line.
 func TestProcessPasswordFromFile(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	port := strconv.Itoa(servertest.FreePort(t))
 	cmd := exec.Command(bin, "--port", port, "--metrics-addr", "", "--requirepass-file", writeSecret(t, "file-pw"))
 	stderr, _ := cmd.StderrPipe()

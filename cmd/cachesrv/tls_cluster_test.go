@@ -280,7 +280,7 @@ func TestTLSClusterStartRefusals(t *testing.T) {
 // form a cluster whose clients and links all use TLS, and a key set
 // through one node is read through the other.
 func TestTLSClusterProcessesTLSOnly(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	ca := newTestCA(t, "cluster-ca")
 	conf := &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{ca.issue(t, "client").pair}}
 	ports := servertest.FreePorts(t, 4)

@@ -451,7 +451,7 @@ func TestTLSProtocolsAndCiphers(t *testing.T) {
 // stops on SIGTERM with both listeners open, and refuses to start on a
 // certificate that does not load, naming the setting.
 func TestTLSProcess(t *testing.T) {
-	bin := buildBinary(t)
+	bin := servertest.Cachesrv(t)
 	ca := newTestCA(t, "ca")
 	server, client := ca.issue(t, "server"), ca.issue(t, "client")
 	conf := &tls.Config{RootCAs: ca.pool, Certificates: []tls.Certificate{client.pair}}

@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/cachesrv/cachesrv/protocol/servertest"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -52,42 +52,7 @@ func needTools(t *testing.T, names ...string) []string {
 	return paths
 }
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-	buildDir  string
-)
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if buildDir != "" {
-		os.RemoveAll(buildDir)
-	}
-	os.Exit(code)
-}
-
-// binary builds cachesrv once for the package's tests, from the
-// repository root (the server's own module).
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		buildDir, buildErr = os.MkdirTemp("", "cachesrv-monitoring")
-		if buildErr != nil {
-			return
-		}
-		binPath = filepath.Join(buildDir, "cachesrv")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/cachesrv")
-		cmd.Dir = filepath.Join("..", "..")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func TestMain(m *testing.M) { servertest.Main(m) }
 
 // process is a program the test started, its output in a file.
 type process struct {
@@ -259,7 +224,7 @@ func startNode(t *testing.T, name string, port, metricsPort int, args ...string)
 		metrics: fmt.Sprintf("127.0.0.1:%d", metricsPort),
 	}
 	args = append(args, "--port", strconv.Itoa(port), "--metrics-addr", n.metrics)
-	n.proc = start(t, name, binary(t), args...)
+	n.proc = start(t, name, servertest.Cachesrv(t), args...)
 	n.client = redis.NewClient(&redis.Options{Addr: n.addr, Protocol: 2, MaxRetries: -1,
 		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
 	t.Cleanup(func() { n.client.Close() })
