@@ -54,8 +54,7 @@ func cmdGet(c *client, args [][]byte, tx store.Tx) {
 
 // expiry is a parsed EX/PX/EXAT/PXAT/KEEPTTL/PERSIST option.
 type expiry struct {
-	unit      byte  // 0 none, 's' EX, 'm' PX, 'S' EXAT, 'M' PXAT
-	value     int64 // as given
+	unit      byte // 0 none, 's' EX, 'm' PX, 'S' EXAT, 'M' PXAT
 	keepTTL   bool
 	persist   bool
 	valueIdx  int // argument index of the value, for parse errors

@@ -40,8 +40,6 @@ type runResult struct {
 	reportedPolicy   string
 }
 
-func (r *runResult) label() string { return r.server + " " + r.policy }
-
 // serverHitRatio is keyspace_hits / (hits + misses) as the server counts
 // them: the repeats within a batch that the client counts as hits are
 // misses here.
