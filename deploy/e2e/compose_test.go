@@ -64,7 +64,7 @@ func TestComposeCluster(t *testing.T) {
 		}
 	})
 	start = time.Now()
-	p.must("up", "-d")
+	p.up()
 	ids := make([]string, len(nodes))
 	for i, n := range nodes {
 		ids[i] = p.container(n)

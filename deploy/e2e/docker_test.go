@@ -115,7 +115,14 @@ func newProject(t *testing.T, compose []string) *project {
 	var secret [32]byte
 	rand.Read(secret[:])
 	p := &project{t: t, compose: compose, name: name, file: file, image: "cachesrv:" + name, secret: hex.EncodeToString(secret[:])}
-	ports := servertest.FreePorts(t, 2*len(nodes))
+	p.pickPorts()
+	return p
+}
+
+// pickPorts chooses the host ports the nodes publish, and the environment
+// that hands them to compose.yaml.
+func (p *project) pickPorts() {
+	ports := servertest.FreePorts(p.t, 2*len(nodes))
 	for i := range nodes {
 		p.resp[i], p.metrics[i] = ports[i], ports[len(nodes)+i]
 	}
@@ -134,7 +141,28 @@ func newProject(t *testing.T, compose []string) *project {
 			fmt.Sprintf("CACHESRV_NODE%d_PORT=%d", i+1, p.resp[i]),
 			fmt.Sprintf("CACHESRV_NODE%d_METRICS_PORT=%d", i+1, p.metrics[i]))
 	}
-	return p
+}
+
+// up starts the project. A host port found free can still be taken by
+// another process before Docker publishes it; then the project is taken
+// down and started again on new ports, up to three times.
+func (p *project) up() {
+	p.t.Helper()
+	for attempt := 1; ; attempt++ {
+		_, err := p.run("up", "-d")
+		if err == nil {
+			return
+		}
+		lost := strings.Contains(err.Error(), "port is already allocated") || strings.Contains(err.Error(), "address already in use")
+		if !lost || attempt == 3 {
+			p.t.Fatal(err)
+		}
+		p.t.Logf("a published port was taken before Docker bound it; starting again on new ports: %v", err)
+		if err := p.down(); err != nil {
+			p.t.Fatal(err)
+		}
+		p.pickPorts()
+	}
 }
 
 // run runs a Compose command on the project.
