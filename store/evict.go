@@ -120,10 +120,12 @@ func (s *shard) evictChunk(slot uint32, now int64) {
 	log := c.log
 	s.fitGhost(int(s.keys.Load()))
 	s.drain(slot, func(e entry, key []byte, h uint64) {
+		why := Evicted
 		f := e.freq()
 		switch {
 		case e.expired(now):
 			s.expired.Add(1)
+			why = Expired
 		case f >= promoteReads || (f > 0 && log == logMain):
 			if log == logMain {
 				f--
@@ -138,7 +140,7 @@ func (s *shard) evictChunk(slot uint32, now int64) {
 				s.ghost.add(h)
 			}
 		}
-		s.forget(key, h, e)
+		s.forget(key, h, e, why)
 		s.liveBytes.Add(-int64(len(e)))
 	})
 }
@@ -172,7 +174,7 @@ func (s *shard) evictSampled(p Policy, now int64, samples int) bool {
 		} else {
 			s.evicted.Add(1)
 		}
-		s.remove(key, s.hash(key), l)
+		s.remove(key, s.hash(key), l, Evicted)
 		progress = true
 	}
 	return progress

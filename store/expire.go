@@ -88,7 +88,7 @@ func (s *shard) expireSome(now int64, want int) (sampled, expired int) {
 		expired++
 		s.expired.Add(1)
 		key := e.key()
-		s.remove(key, s.hash(key), l)
+		s.remove(key, s.hash(key), l, Expired)
 	}
 	return sampled, expired
 }

@@ -14,6 +14,9 @@ type shard struct {
 	mu sync.RWMutex
 	lockStats
 
+	id    int    // its index in the store
+	hooks *hooks // the store's change hook
+
 	hash   func([]byte) uint64
 	memory *memory // the store's memory settings and usage, shared
 
@@ -36,8 +39,8 @@ type shard struct {
 	watches map[string][]*Watch // keys some client WATCHes; nil when none
 }
 
-func newShard(hash func([]byte) uint64, mem *memory) *shard {
-	return &shard{hash: hash, memory: mem, allocator: newAllocator()}
+func newShard(id int, hash func([]byte) uint64, mem *memory, h *hooks) *shard {
+	return &shard{id: id, hash: hash, memory: mem, hooks: h, allocator: newAllocator()}
 }
 
 // lookup returns key's live (unexpired) entry; h is the key's hash.
@@ -116,8 +119,8 @@ func (s *shard) adjustTTLCount(oldAt, newAt int64) {
 
 // forget does the bookkeeping of removing key's entry e, except for the
 // space, which the caller gives back.
-func (s *shard) forget(key []byte, h uint64, e entry) {
-	s.touch(key)
+func (s *shard) forget(key []byte, h uint64, e entry, why Change) {
+	s.touchAs(key, why)
 	if e.expireAt() != 0 {
 		s.ttlKeys.Add(-1)
 	}
@@ -126,9 +129,9 @@ func (s *shard) forget(key []byte, h uint64, e entry) {
 }
 
 // remove deletes the entry at l for key, whose hash is h.
-func (s *shard) remove(key []byte, h uint64, l loc) {
+func (s *shard) remove(key []byte, h uint64, l loc, why Change) {
 	e := s.entryAt(l)
-	s.forget(key, h, e)
+	s.forget(key, h, e, why)
 	s.kill(l, e)
 }
 
@@ -140,10 +143,12 @@ func (s *shard) delete(key []byte, h uint64, now int64) bool {
 		return false
 	}
 	live := !s.entryAt(l).expired(now)
+	why := Written
 	if !live {
 		s.expired.Add(1)
+		why = Expired
 	}
-	s.remove(key, h, l)
+	s.remove(key, h, l, why)
 	return live
 }
 
@@ -151,7 +156,7 @@ func (s *shard) delete(key []byte, h uint64, now int64) bool {
 func (s *shard) reap(key []byte, h uint64, now int64) {
 	if l, ok := s.find(key, h); ok && s.entryAt(l).expired(now) {
 		s.expired.Add(1)
-		s.remove(key, h, l)
+		s.remove(key, h, l, Expired)
 	}
 }
 

@@ -40,6 +40,7 @@ type Store struct {
 	hash   func([]byte) uint64
 	now    func() int64
 	memory memory // settings and usage, shared with every shard
+	hooks  hooks  // the change hook, shared with every shard
 
 	limitsMu         sync.Mutex // serialises SetLimits
 	tieGoMemoryLimit bool       // Options.GoMemoryLimit
@@ -69,7 +70,7 @@ func New(o Options) (*Store, error) {
 		tieGoMemoryLimit: o.GoMemoryLimit}
 	s.memory.shards = o.Shards
 	for i := range s.shards {
-		s.shards[i] = newShard(o.Hash, &s.memory)
+		s.shards[i] = newShard(i, o.Hash, &s.memory, &s.hooks)
 	}
 	s.SetLimits(o.Limits)
 	return s, nil

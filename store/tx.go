@@ -80,7 +80,7 @@ func (t Tx) SetExpire(key []byte, expireAt int64) bool {
 		return false
 	}
 	if expireAt != 0 && expireAt <= t.now {
-		sh.remove(key, h, l)
+		sh.remove(key, h, l, Written)
 		sh.settle()
 		return true
 	}

@@ -61,9 +61,14 @@ func (t Tx) Changed(w *Watch) bool {
 // Shard returns the shard a watch's key lives in, for locking.
 func (w *Watch) Shard() int { return w.shard }
 
-// touch marks the watches on key dirty. Every write calls it; it costs a
-// nil check unless someone is watching a key in this shard.
-func (s *shard) touch(key []byte) {
+// touch marks the watches on key dirty and tells the change hook. Every
+// write calls it; it costs a nil check and an atomic load unless someone
+// is watching a key in this shard or a hook is set.
+func (s *shard) touch(key []byte) { s.touchAs(key, Written) }
+
+// touchAs is touch for a change of the given kind (expiry, eviction).
+func (s *shard) touchAs(key []byte, why Change) {
+	s.changed(key, why)
 	if s.watches == nil {
 		return
 	}

@@ -2,6 +2,8 @@ package resp
 
 import (
 	"io"
+	"math"
+	"strconv"
 
 	"github.com/tidwall/redcon"
 )
@@ -12,10 +14,25 @@ import (
 // buffered (Buffered) and write it out before it grows large. The
 // encoding is redcon's (its Append functions), byte for byte Redis's.
 type Writer struct {
-	w   io.Writer
-	b   []byte
-	err error // the first write error; later writes are dropped
+	w     io.Writer
+	b     []byte
+	err   error // the first write error; later writes are dropped
+	proto int   // 2 or 3 (HELLO); the zero value speaks RESP2
 }
+
+// SetProto makes later replies RESP2 (2) or RESP3 (3).
+func (w *Writer) SetProto(proto int) { w.proto = proto }
+
+// Proto returns the protocol version replies are written in: 2 or 3.
+func (w *Writer) Proto() int {
+	if w.proto == 3 {
+		return 3
+	}
+	return 2
+}
+
+// RESP3 reports whether replies are written in RESP3.
+func (w *Writer) RESP3() bool { return w.proto == 3 }
 
 // maxKeptBuffer is the largest reply buffer kept for reuse after a Flush:
 // a connection that once sent a large reply does not hold its buffer.
@@ -44,8 +61,104 @@ func (w *Writer) Flush() error {
 	return w.err
 }
 
-// WriteNull replies with the null bulk string.
-func (w *Writer) WriteNull() { w.b = redcon.AppendNull(w.b) }
+// WriteNull replies with the null bulk string (RESP3: the null).
+func (w *Writer) WriteNull() {
+	if w.proto == 3 {
+		w.b = append(w.b, "_\r\n"...)
+		return
+	}
+	w.b = redcon.AppendNull(w.b)
+}
+
+// WriteMap starts a map of count key-value pairs: RESP3's map, or in
+// RESP2 a flat array of 2*count elements, as Redis sends.
+func (w *Writer) WriteMap(count int) {
+	if w.proto == 3 {
+		w.b = appendHeader(w.b, '%', count)
+		return
+	}
+	w.b = redcon.AppendArray(w.b, 2*count)
+}
+
+// WriteSet starts a set of count elements: RESP3's set, or an array.
+func (w *Writer) WriteSet(count int) {
+	if w.proto == 3 {
+		w.b = appendHeader(w.b, '~', count)
+		return
+	}
+	w.b = redcon.AppendArray(w.b, count)
+}
+
+// WritePush starts an out-of-band push message of count elements:
+// RESP3's push type, or in RESP2 an array (pub/sub messages).
+func (w *Writer) WritePush(count int) {
+	if w.proto == 3 {
+		w.b = appendHeader(w.b, '>', count)
+		return
+	}
+	w.b = redcon.AppendArray(w.b, count)
+}
+
+// WriteDouble replies with a double: RESP3's double, or in RESP2 a bulk
+// string, formatted as Redis 7.0 does (%.17g; inf, -inf, nan).
+func (w *Writer) WriteDouble(f float64) {
+	if w.proto == 3 {
+		w.b = append(w.b, ',')
+		w.b = AppendDouble(w.b, f)
+		w.b = append(w.b, '\r', '\n')
+		return
+	}
+	var buf [32]byte
+	w.b = redcon.AppendBulk(w.b, AppendDouble(buf[:0], f))
+}
+
+// AppendDouble appends f as Redis 7.0 prints doubles in replies.
+func AppendDouble(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "inf"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-inf"...)
+	case math.IsNaN(f):
+		return append(dst, "nan"...)
+	}
+	return strconv.AppendFloat(dst, f, 'g', 17, 64)
+}
+
+// WriteBool replies with a boolean: RESP3's, or the integer 1 or 0.
+func (w *Writer) WriteBool(v bool) {
+	switch {
+	case w.proto == 3 && v:
+		w.b = append(w.b, "#t\r\n"...)
+	case w.proto == 3:
+		w.b = append(w.b, "#f\r\n"...)
+	case v:
+		w.b = redcon.AppendInt(w.b, 1)
+	default:
+		w.b = redcon.AppendInt(w.b, 0)
+	}
+}
+
+// WriteVerbatim replies with text as RESP3's verbatim string of the given
+// three-letter format ("txt", "mkd"), or in RESP2 a bulk string.
+func (w *Writer) WriteVerbatim(format, text string) {
+	if w.proto != 3 {
+		w.b = redcon.AppendBulkString(w.b, text)
+		return
+	}
+	w.b = appendHeader(w.b, '=', len(format)+1+len(text))
+	w.b = append(w.b, format...)
+	w.b = append(w.b, ':')
+	w.b = append(w.b, text...)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// appendHeader appends a RESP type byte, a count and CRLF.
+func appendHeader(b []byte, kind byte, n int) []byte {
+	b = append(b, kind)
+	b = strconv.AppendInt(b, int64(n), 10)
+	return append(b, '\r', '\n')
+}
 
 // WriteArray starts an array of count elements.
 func (w *Writer) WriteArray(count int) { w.b = redcon.AppendArray(w.b, count) }
@@ -83,8 +196,14 @@ func (w *Writer) WriteStringArray(items []string) {
 // BLPOP that timed out.
 var nullArray = []byte("*-1\r\n")
 
-// WriteNullArray replies with the null array.
-func (w *Writer) WriteNullArray() { w.WriteRaw(nullArray) }
+// WriteNullArray replies with the null array (RESP3: the null).
+func (w *Writer) WriteNullArray() {
+	if w.proto == 3 {
+		w.b = append(w.b, "_\r\n"...)
+		return
+	}
+	w.WriteRaw(nullArray)
+}
 
 // Clip shortens b to n bytes and makes it safe to quote inside a one-line
 // error reply: CR and LF become spaces, every other byte passes as it is.
