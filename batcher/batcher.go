@@ -137,3 +137,20 @@ func (b *Batcher[T]) drain(batch *[]T) {
 		}
 	}
 }
+
+// TryAdd queues an item if the batcher has room, without waiting, and
+// reports whether it did: for senders that must never block (a message
+// that may be dropped, published under a lock).
+func (b *Batcher[T]) TryAdd(item T) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return false
+	}
+	select {
+	case b.in <- item:
+		return true
+	default:
+		return false
+	}
+}

@@ -187,7 +187,8 @@ type Cluster struct {
 	ml   *memberlist.Memberlist
 	meta []byte
 
-	table atomic.Pointer[Table]
+	table     atomic.Pointer[Table]
+	tableHook tableHook // OnTableChange (hook.go)
 
 	kick chan struct{} // capacity 1: a membership change since the last rebuild
 	done chan struct{} // closed by Leave or Shutdown
@@ -627,6 +628,9 @@ func (c *Cluster) rebuild() {
 		if moved > 0 || !slices.Equal(prev.nodes, next.nodes) {
 			c.ringChanges.Add(1)
 			c.slotsMoved.Add(uint64(moved))
+		}
+		if moved > 0 {
+			c.tableHook.changed(prev, next)
 		}
 		joined, left := diffSorted(prev.nodes, next.nodes)
 		c.log.Info("slot table changed", "members", next.Len(), "joined", joined, "left", left,

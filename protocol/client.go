@@ -46,6 +46,21 @@ type client struct {
 	// noEvict (CLIENT NO-EVICT on) keeps maxmemory-clients from closing it.
 	noEvict atomic.Bool
 
+	// out carries pub/sub messages and invalidations (push.go); nil until
+	// the client subscribes, tracks, or is another's REDIRECT target.
+	out   atomic.Pointer[outbox]
+	subs  subscriptions             // cmd_pubsub.go
+	track atomic.Pointer[trackOpts] // CLIENT TRACKING state; nil when off (tracking.go)
+	// caching is CLIENT CACHING's answer for the next command: 1 yes,
+	// -1 no, 0 not given.
+	caching int8
+	// forwardingTracked: a tracked read is being split across nodes; its
+	// keys are remembered already (trackForward).
+	forwardingTracked bool
+	// proto mirrors the reply writer's protocol for other goroutines
+	// (a REDIRECT target's outbox); updated after each pipeline.
+	proto atomic.Int32
+
 	authed bool
 	// user is who the connection runs as (ACL): default until AUTH or
 	// HELLO AUTH. Other connections read it (CLIENT LIST, ACL DELUSER).
@@ -75,10 +90,18 @@ type client struct {
 	keysBuf   [][]byte          // scratch for the keys a command routes by
 	group     []groupItem       // scratch: a same-shard run of a pipeline
 	remote    []route.RemoteCmd // scratch: a run of a pipeline bound for other nodes
+	// pinned is the peer connection holding this client's WATCH of keys
+	// another node owns, until EXEC, DISCARD or UNWATCH (tx_remote.go).
+	pinned *route.Pinned
 
 	// Proxy mode's split commands capture local replies here (RunLocal).
 	capture    *resp.Writer
 	captureBuf bytes.Buffer
+
+	script *scriptCtx // the state of scripts this client runs (cmd_scripting.go)
+
+	monitorScratch monitorScratch // what MONITOR lines of its commands are built with (cmd_monitor.go)
+	reply          replyState     // CLIENT REPLY OFF / SKIP (cmd_connection_ops.go)
 }
 
 // clientMem is what a connection holds, as CLIENT LIST and INFO report
@@ -88,6 +111,7 @@ type clientMem struct {
 	qbuf, qbufFree atomic.Int64 // query buffer: bytes not yet handed over, free space
 	rbs            atomic.Int64 // query buffer size
 	omem           atomic.Int64 // replies buffered and not yet taken by the socket
+	pushed         atomic.Int64 // pushes (pub/sub, invalidations) not yet written
 	multi          atomic.Int64 // bytes of the commands queued in MULTI
 	writing        atomic.Bool  // waiting for the socket to take replies
 }
@@ -99,7 +123,7 @@ const clientOverhead = 10 << 10
 
 // total is the tot-mem of CLIENT LIST: everything the connection holds.
 func (m *clientMem) total() int64 {
-	return clientOverhead + m.rbs.Load() + m.omem.Load() + m.multi.Load()
+	return clientOverhead + m.rbs.Load() + m.omem.Load() + m.pushed.Load() + m.multi.Load()
 }
 
 // flush writes the buffered replies, showing them as omem while the socket
@@ -107,6 +131,28 @@ func (m *clientMem) total() int64 {
 // past the hard limit close the client, and replies past the soft limit
 // must be taken within its seconds, as Redis enforces for its clients.
 func (c *client) flush() error {
+	o := c.out.Load()
+	if o == nil {
+		return c.flushReplies()
+	}
+	// Replies first, then the pushes queued meanwhile: an invalidation
+	// must not overtake the reply it makes stale (push.go).
+	o.wmu.Lock()
+	defer o.wmu.Unlock()
+	if pending := o.take(); len(pending) > 0 {
+		c.pushWriter().WriteRaw(pending) // one write for both
+		o.recycle(pending)
+	}
+	if r := c.reply.real; r != nil { // CLIENT REPLY OFF: the pushes still go out (cmd_connection_ops.go)
+		if err := r.Flush(); err != nil {
+			return err
+		}
+	}
+	return c.flushReplies()
+}
+
+// flushReplies writes the buffered replies; see flush.
+func (c *client) flushReplies() error {
 	n := int64(c.Buffered())
 	if n == 0 {
 		return c.Flush()
@@ -114,6 +160,7 @@ func (c *client) flush() error {
 	lim := c.srv.cfg.OutputBufferLimit(config.ClassNormal)
 	if lim.Hard > 0 && n > lim.Hard {
 		c.srv.log.Warn("client closed for overcoming of output buffer limits", "client", c.net.RemoteAddr().String(), "omem", n)
+		c.srv.stats.outputLimitClosed.Add(1)
 		c.net.Close()
 	} else if lim.Soft > 0 && n > lim.Soft {
 		c.net.SetWriteDeadline(time.Now().Add(lim.SoftTime))
@@ -140,6 +187,11 @@ func (c *client) flush() error {
 type multiState struct {
 	queued  []queuedCmd
 	aborted bool // a command failed to queue: EXEC answers EXECABORT
+	// In a cluster in proxy mode, where the queued commands' keys live:
+	// remote is the owner's address when another node, local that this
+	// one; at most one of them (tx_remote.go).
+	remote string
+	local  bool
 }
 
 type queuedCmd struct {
@@ -170,6 +222,7 @@ func newClient(s *Server, conn net.Conn) *client {
 		created: now,
 		authed:  s.defaultOpen(),
 	}
+	c.proto.Store(2)
 	c.Writer = resp.NewWriter(countingWriter{conn, &c.stats.netOut})
 	c.user.Store(s.users.Default())
 	c.lastAt.Store(now.UnixNano())
@@ -180,6 +233,13 @@ func newClient(s *Server, conn net.Conn) *client {
 // release drops what the client holds in the store when it goes away.
 func (c *client) release() {
 	c.unwatchAll()
+	c.unsubscribeAll()
+	c.trackingOff()
+	c.srv.tracking.clients.Delete(c.id)
+	c.srv.ops.monitors.remove(c)
+	if o := c.out.Load(); o != nil {
+		o.close()
+	}
 }
 
 func (c *client) unwatchAll() {
@@ -187,6 +247,10 @@ func (c *client) unwatchAll() {
 		c.srv.store.Unwatch(w)
 	}
 	c.watches = c.watches[:0]
+	if c.pinned != nil { // WATCH on another node (tx_remote.go)
+		c.pinned.Release(true)
+		c.pinned = nil
+	}
 }
 
 // kill closes the connection from another goroutine; the client's own
@@ -203,11 +267,25 @@ func (c *client) kill() {
 func (c *client) info() string {
 	now := time.Now()
 	flags, multi := "", int(c.multiLen.Load())
+	if c.subs.total.Load() > 0 {
+		flags = "P"
+	}
 	if multi >= 0 {
-		flags = "x"
+		flags += "x"
+	}
+	redir := int64(-1)
+	if o := c.track.Load(); o != nil {
+		flags += "t"
+		if o.bcast {
+			flags += "B"
+		}
+		redir = o.redirect
 	}
 	if c.noEvict.Load() {
 		flags += "e"
+	}
+	if c.srv.ops.monitors.monitoring(c) {
+		flags += "O" // MONITOR (cmd_monitor.go)
 	}
 	if flags == "" {
 		flags = "N"
@@ -224,11 +302,11 @@ func (c *client) info() string {
 		events = "rw"
 	}
 	m := &c.mem
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=%d rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=-1 resp=2 lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 %s multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=%d rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s",
 		c.id, c.net.RemoteAddr(), c.net.LocalAddr(), name,
 		int(now.Sub(c.created).Seconds()), int((now.UnixNano()-c.lastAt.Load())/1e9),
-		flags, multi, m.qbuf.Load(), m.qbufFree.Load(), m.multi.Load(), m.rbs.Load(), m.rbs.Load(),
-		m.omem.Load(), m.total(), events, cmd, c.user.Load().Name(), libName, libVer)
+		flags, c.pubsubInfo(), multi, m.qbuf.Load(), m.qbufFree.Load(), m.multi.Load(), m.rbs.Load(), m.rbs.Load(),
+		m.omem.Load(), m.total(), events, cmd, c.user.Load().Name(), redir, c.proto.Load(), libName, libVer)
 }
 
 // validClientName reports whether s may be a client name: Redis refuses

@@ -3,7 +3,6 @@ package protocol
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -136,6 +135,9 @@ func aclCheck(u *acl.User, cmd *command, args [][]byte) (reason, object string) 
 	if !u.CanRun(cmd.aclID, first) {
 		return "command", cmd.fullName
 	}
+	if cmd.flags&flagChannels != 0 {
+		return "", "" // its "keys" are channels; channel rules are not enforced (README)
+	}
 	n, denied := 0, false
 	cmd.keyPositions(args, func(key []byte) {
 		if !denied && !u.CanAccess(key, keyPerm(cmd, args, n)) {
@@ -234,9 +236,13 @@ func cmdACLGetUser(c *client, args [][]byte, _ store.Tx) {
 		return
 	}
 	u := ref.Load()
-	c.WriteArray(12)
+	c.WriteMap(6) // in RESP3 a map, its flags a set, as Redis 7.0's
 	c.WriteBulkString("flags")
-	c.WriteStringArray(u.Flags())
+	flags := u.Flags()
+	c.WriteSet(len(flags))
+	for _, f := range flags {
+		c.WriteBulkString(f)
+	}
 	c.WriteBulkString("passwords")
 	c.WriteStringArray(u.Passwords())
 	c.WriteBulkString("commands")
@@ -389,7 +395,7 @@ func cmdACLLog(c *client, args [][]byte, _ store.Tx) {
 	now := time.Now()
 	c.WriteArray(len(entries))
 	for _, e := range entries {
-		c.WriteArray(14)
+		c.WriteMap(7)
 		c.WriteBulkString("count")
 		c.WriteInt(e.Count)
 		c.WriteBulkString("reason")
@@ -401,8 +407,9 @@ func cmdACLLog(c *client, args [][]byte, _ store.Tx) {
 		c.WriteBulkString("username")
 		c.WriteBulkString(e.Username)
 		c.WriteBulkString("age-seconds")
-		// Redis counts in milliseconds and prints a double with %.17g.
-		c.WriteBulkString(strconv.FormatFloat(float64(now.Sub(e.Created).Milliseconds())/1000, 'g', 17, 64))
+		// Redis counts in milliseconds and replies with a double
+		// (in RESP2 a bulk string, %.17g).
+		c.WriteDouble(float64(now.Sub(e.Created).Milliseconds()) / 1000)
 		c.WriteBulkString("client-info")
 		c.WriteBulkString(e.ClientInfo)
 	}

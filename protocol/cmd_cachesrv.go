@@ -34,8 +34,8 @@ var shardFields = [...]string{
 }
 
 // cmdCachesrvShards replies with the per-shard statistics table: an array
-// with one entry per shard, each a flat field/value array (the RESP2 shape
-// of a map, as CONFIG GET and COMMAND DOCS use), values integers.
+// with one entry per shard, each a map of field to integer (in RESP2 a
+// flat field/value array, as CONFIG GET and COMMAND DOCS send maps).
 func cmdCachesrvShards(c *client, _ [][]byte, _ store.Tx) {
 	stats := c.srv.store.Stats()
 	c.WriteArray(len(stats))
@@ -46,7 +46,7 @@ func cmdCachesrvShards(c *client, _ [][]byte, _ store.Tx) {
 			int64(s.LockWait / time.Microsecond), int64(s.LockMaxWait / time.Microsecond),
 			s.Mem, s.Evicted,
 		}
-		c.WriteArray(2 * len(shardFields))
+		c.WriteMap(len(shardFields))
 		for j, name := range shardFields {
 			c.WriteBulkString(name)
 			c.WriteInt64(values[j])

@@ -65,7 +65,7 @@ func cmdClusterInfo(c *client, _ [][]byte, _ store.Tx) {
 	} {
 		fmt.Fprintf(&b, "%s:%v\r\n", kv[0], kv[1])
 	}
-	c.WriteBulkString(b.String())
+	c.WriteVerbatim("txt", b.String()) // RESP3: verbatim, as Redis 7.0
 }
 
 func cmdClusterMyID(c *client, _ [][]byte, _ store.Tx) {
@@ -110,7 +110,7 @@ func cmdClusterNodes(c *client, _ [][]byte, _ store.Tx) {
 		}
 		b.WriteByte('\n')
 	}
-	c.WriteBulkString(b.String())
+	c.WriteVerbatim("txt", b.String()) // RESP3: verbatim, as Redis 7.0
 }
 
 func cmdClusterSlots(c *client, _ [][]byte, _ store.Tx) {
@@ -126,10 +126,11 @@ func cmdClusterSlots(c *client, _ [][]byte, _ store.Tx) {
 		c.WriteArray(3)
 		c.WriteInt(r.First)
 		c.WriteInt(r.Last)
-		c.WriteArray(3)
+		c.WriteArray(4)
 		c.WriteBulkString(host)
 		c.WriteInt(port)
 		c.WriteBulkString(t.Nodes()[r.Node])
+		c.WriteMap(0) // Redis 7's networking metadata (hostname): none
 	}
 }
 
@@ -143,7 +144,7 @@ func cmdClusterShards(c *client, _ [][]byte, _ store.Tx) {
 	for i, id := range t.Nodes() {
 		host, port := hostPort(t.ClientAddr(i))
 		ranges := t.SlotsOf(id)
-		c.WriteArray(4)
+		c.WriteMap(2) // maps in RESP3, as Redis's
 		c.WriteBulkString("slots")
 		c.WriteArray(2 * len(ranges))
 		for _, r := range ranges {
@@ -152,7 +153,7 @@ func cmdClusterShards(c *client, _ [][]byte, _ store.Tx) {
 		}
 		c.WriteBulkString("nodes")
 		c.WriteArray(1)
-		c.WriteArray(14)
+		c.WriteMap(7)
 		for _, kv := range []struct {
 			k string
 			v any

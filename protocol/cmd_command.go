@@ -32,7 +32,10 @@ func cmdCommand(c *client, args [][]byte, _ store.Tx) {
 
 func cmdCommandCount(c *client, _ [][]byte, _ store.Tx) { c.WriteInt(len(commandList)) }
 
-// writeCommandInfo writes Redis 7's ten-element COMMAND INFO entry.
+// writeCommandInfo writes Redis 7's ten-element COMMAND INFO entry. In
+// RESP3 its flags, categories, tips and key specs are sets, and so are
+// the subcommands when there are none (an array otherwise), as Redis 7.0
+// sends them.
 func (c *client) writeCommandInfo(cmd *command) {
 	c.WriteArray(10)
 	c.WriteBulkString(cmd.fullName)
@@ -43,20 +46,24 @@ func (c *client) writeCommandInfo(cmd *command) {
 			flags = append(flags, f.name)
 		}
 	}
-	c.WriteArray(len(flags))
+	c.WriteSet(len(flags))
 	for _, f := range flags {
 		c.WriteString(f)
 	}
 	c.WriteInt(cmd.firstKey)
 	c.WriteInt(cmd.lastKey)
 	c.WriteInt(cmd.keyStep)
-	c.WriteArray(len(cmd.acl))
+	c.WriteSet(len(cmd.acl))
 	for _, a := range cmd.acl {
 		c.WriteString("@" + a)
 	}
-	c.WriteArray(0) // tips
-	c.WriteArray(0) // key specifications: the legacy positions above say it
+	c.WriteSet(0) // tips
+	c.WriteSet(0) // key specifications: the legacy positions above say it
 	subs := sortedSubs(cmd)
+	if len(subs) == 0 {
+		c.WriteSet(0)
+		return
+	}
 	c.WriteArray(len(subs))
 	for _, sub := range subs {
 		c.writeCommandInfo(sub)
@@ -120,8 +127,9 @@ func cmdCommandList(c *client, args [][]byte, _ store.Tx) {
 	c.WriteStringArray(names)
 }
 
-// cmdCommandDocs answers COMMAND DOCS in Redis 7's shape (maps as flat
-// arrays in RESP2); redis-cli builds its argument hints from it.
+// cmdCommandDocs answers COMMAND DOCS in Redis 7's shape (maps, and
+// sets of argument flags, in RESP3; flat arrays in RESP2); redis-cli
+// builds its argument hints from it.
 func cmdCommandDocs(c *client, args [][]byte, _ store.Tx) {
 	var cmds []*command
 	if len(args) == 2 {
@@ -133,7 +141,7 @@ func cmdCommandDocs(c *client, args [][]byte, _ store.Tx) {
 			}
 		}
 	}
-	c.WriteArray(2 * len(cmds))
+	c.WriteMap(len(cmds))
 	for _, cmd := range cmds {
 		c.WriteBulkString(cmd.fullName)
 		c.writeDoc(cmd)
@@ -149,7 +157,7 @@ func (c *client) writeDoc(cmd *command) {
 	if len(cmd.subs) > 0 {
 		n++
 	}
-	c.WriteArray(2 * n)
+	c.WriteMap(n)
 	c.WriteBulkString("summary")
 	c.WriteBulkString(d.summary)
 	c.WriteBulkString("since")
@@ -165,7 +173,7 @@ func (c *client) writeDoc(cmd *command) {
 	if len(cmd.subs) > 0 {
 		c.WriteBulkString("subcommands")
 		subs := sortedSubs(cmd)
-		c.WriteArray(2 * len(subs))
+		c.WriteMap(len(subs))
 		for _, sub := range subs {
 			c.WriteBulkString(sub.fullName)
 			c.writeDoc(sub)
@@ -192,7 +200,7 @@ func (c *client) writeArgDocs(args []argDoc) {
 				n++
 			}
 		}
-		c.WriteArray(2 * n)
+		c.WriteMap(n)
 		c.WriteBulkString("name")
 		c.WriteBulkString(a.name)
 		c.WriteBulkString("type")
@@ -207,7 +215,7 @@ func (c *client) writeArgDocs(args []argDoc) {
 		}
 		if len(flags) > 0 {
 			c.WriteBulkString("flags")
-			c.WriteArray(len(flags))
+			c.WriteSet(len(flags))
 			for _, f := range flags {
 				c.WriteString(f)
 			}

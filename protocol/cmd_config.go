@@ -23,8 +23,13 @@ func init() {
 	)
 }
 
+// cmdConfigGet replies with name-value pairs: a map in RESP3.
 func cmdConfigGet(c *client, args [][]byte, _ store.Tx) {
-	c.WriteStringArray(c.srv.cfg.Get(args[2:]))
+	pairs := c.srv.cfg.Get(args[2:])
+	c.WriteMap(len(pairs) / 2)
+	for _, s := range pairs {
+		c.WriteBulkString(s)
+	}
 }
 
 // cmdConfigSet applies all the given settings or none (config.Set), then
@@ -44,6 +49,9 @@ func cmdConfigSet(c *client, args [][]byte, _ store.Tx) {
 	st := c.srv.store
 	if l := c.srv.cfg.MemoryLimits(); l != st.Limits() {
 		st.SetLimits(l)
+	}
+	if l := c.srv.cfg.CollLimits(); l != st.CollLimits() {
+		st.SetCollLimits(l)
 	}
 	for i := 2; i < len(args); i += 2 {
 		if strings.EqualFold(string(args[i]), "timeout") {
@@ -90,6 +98,7 @@ func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
 	eachCommand(func(cmd *command) {
 		cmd.stats.reset()
 	})
+	c.srv.ops.errors.reset() // INFO errorstats (errorstats.go)
 	c.WriteString("OK")
 }
 

@@ -36,6 +36,17 @@ func init() {
 }
 
 func cmdPing(c *client, args [][]byte, _ store.Tx) {
+	if len(args) <= 2 && c.subscribedRESP2() {
+		// RESP2's subscribed mode answers as a message would come.
+		c.WriteArray(2)
+		c.WriteBulkString("pong")
+		if len(args) == 2 {
+			c.WriteBulk(args[1])
+		} else {
+			c.WriteBulkString("")
+		}
+		return
+	}
 	switch len(args) {
 	case 1:
 		c.WriteString("PONG")
@@ -65,19 +76,24 @@ func cmdSelect(c *client, args [][]byte, _ store.Tx) {
 	c.WriteString("OK")
 }
 
-// cmdHello speaks RESP2 only: HELLO 3 gets NOPROTO, which clients such as
-// go-redis take as the cue to stay on RESP2.
+// cmdHello switches the connection's protocol (HELLO 2 or 3; without a
+// version it keeps the one it speaks), after AUTH and SETNAME succeed, as
+// Redis does: a HELLO that fails changes nothing. Its reply, the server's
+// identity, is already in the new protocol: a map in RESP3, a flat array
+// in RESP2.
 func cmdHello(c *client, args [][]byte, _ store.Tx) {
+	proto := c.Proto()
 	if len(args) >= 2 {
 		v, ok := parseInt(args[1])
 		if !ok {
 			c.errorReply("ERR Protocol version is not an integer or out of range")
 			return
 		}
-		if v != 2 {
+		if v != 2 && v != 3 {
 			c.errorReply("NOPROTO unsupported protocol version")
 			return
 		}
+		proto = int(v)
 	}
 	var name string
 	setName := false
@@ -98,23 +114,28 @@ func cmdHello(c *client, args [][]byte, _ store.Tx) {
 		}
 	}
 	if !c.authed {
-		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.errorReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}
 	if setName && !c.setName(name) {
 		return
 	}
-	c.WriteArray(14)
+	c.SetProto(proto)
+	c.WriteMap(7)
 	c.WriteBulkString("server")
 	c.WriteBulkString("redis")
 	c.WriteBulkString("version")
 	c.WriteBulkString(redisVersion)
 	c.WriteBulkString("proto")
-	c.WriteInt(2)
+	c.WriteInt(proto)
 	c.WriteBulkString("id")
 	c.WriteInt64(c.id)
 	c.WriteBulkString("mode")
-	c.WriteBulkString("standalone")
+	if c.srv.router != nil {
+		c.WriteBulkString("cluster") // as a Redis Cluster node says
+	} else {
+		c.WriteBulkString("standalone")
+	}
 	c.WriteBulkString("role")
 	c.WriteBulkString("master")
 	c.WriteBulkString("modules")
@@ -141,12 +162,16 @@ func cmdAuth(c *client, args [][]byte, _ store.Tx) {
 
 func cmdReset(c *client, _ [][]byte, _ store.Tx) {
 	c.endMulti()
+	c.unsubscribeAll()
+	c.trackingOff()
 	c.mu.Lock()
 	c.name = ""
 	c.mu.Unlock()
 	c.user.Store(c.srv.users.Default())
 	c.authed = c.srv.defaultOpen()
 	c.peerLink, c.peerChallenge = false, nil
+	c.repliesOn() // and CLIENT REPLY ON (cmd_connection_ops.go)
+	c.SetProto(2) // Redis's RESET goes back to RESP2 too
 	c.WriteString("RESET")
 }
 
@@ -185,7 +210,9 @@ func cmdClientGetName(c *client, _ [][]byte, _ store.Tx) {
 	c.WriteBulkString(name)
 }
 
-func cmdClientInfo(c *client, _ [][]byte, _ store.Tx) { c.WriteBulkString(c.info() + "\n") }
+// cmdClientInfo replies with a verbatim string in RESP3, as Redis does
+// (CLIENT LIST too).
+func cmdClientInfo(c *client, _ [][]byte, _ store.Tx) { c.WriteVerbatim("txt", c.info()+"\n") }
 
 // cmdClientList supports CLIENT LIST, CLIENT LIST TYPE normal|master|replica|pubsub
 // and CLIENT LIST ID id [id ...], the two filters exclusive as in Redis;
@@ -226,7 +253,7 @@ func cmdClientList(c *client, args [][]byte, _ store.Tx) {
 			}
 		}
 	}
-	c.WriteBulkString(b.String())
+	c.WriteVerbatim("txt", b.String())
 }
 
 // cmdClientSetInfo is Redis 7.2's CLIENT SETINFO: the attribute is checked

@@ -3,6 +3,7 @@ package protocol
 import (
 	"cmp"
 	"fmt"
+	"github.com/cachesrv/cachesrv/protocol/pubsub"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -35,7 +36,9 @@ var infoSections = []struct {
 	{"stats", "Stats", true, infoStats},
 	{"replication", "Replication", true, infoReplication},
 	{"cpu", "CPU", true, infoCPU},
+	{"modules", "Modules", true, infoModules},
 	{"commandstats", "Commandstats", false, infoCommandStats},
+	{"errorstats", "Errorstats", true, infoErrorStats},
 	{"latencystats", "Latencystats", false, infoLatencyStats},
 	{"cluster", "Cluster", true, infoCluster},
 	{"keyspace", "Keyspace", true, infoKeyspace},
@@ -60,7 +63,7 @@ func cmdInfo(c *client, args [][]byte, _ store.Tx) {
 		fmt.Fprintf(&b, "# %s\r\n", sec.title)
 		sec.render(c.srv, &b)
 	}
-	c.WriteBulkString(b.String())
+	c.WriteVerbatim("txt", b.String()) // RESP3: a verbatim string, as Redis's
 }
 
 func field(b *strings.Builder, name string, v any) { fmt.Fprintf(b, "%s:%v\r\n", name, v) }
@@ -91,6 +94,8 @@ func infoClients(s *Server, b *strings.Builder) {
 	field(b, "client_recent_max_input_buffer", maxIn)
 	field(b, "client_recent_max_output_buffer", maxOut)
 	field(b, "blocked_clients", 0)
+	clients, _, _, _ := s.trackingInfo()
+	field(b, "tracking_clients", clients)
 }
 
 // clientMemory returns what the connected clients hold in all (Redis's
@@ -165,6 +170,7 @@ func infoMemory(s *Server, b *strings.Builder) {
 	clients, _, _ := s.clientMemory()
 	field(b, "mem_clients_slaves", 0)
 	field(b, "mem_clients_normal", clients)
+	field(b, "mem_tracking_table", s.tracking.bytes())
 	field(b, "used_memory_go", int64(total-released))
 	field(b, "store_arena_bytes", arena)
 	field(b, "go_heap_objects_bytes", heap)
@@ -176,12 +182,29 @@ func infoMemory(s *Server, b *strings.Builder) {
 		field(b, "mem_fragmentation_ratio", fmt.Sprintf("%.2f", float64(r)/float64(used)))
 	}
 	field(b, "mem_allocator", "go")
+	infoScriptMemory(s, b)
 }
 
-func infoPersistence(_ *Server, b *strings.Builder) {
-	field(b, "loading", 0)
-	field(b, "rdb_changes_since_last_save", 0)
-	field(b, "aof_enabled", 0)
+// infoPersistence gives Redis 7's fields for a server that never saves
+// nor loads (rdb_last_save_time: the start, as Redis's before any save).
+func infoPersistence(s *Server, b *strings.Builder) {
+	for _, f := range []struct {
+		name string
+		v    any
+	}{
+		{"loading", 0}, {"async_loading", 0}, {"current_cow_peak", 0}, {"current_cow_size", 0},
+		{"current_cow_size_age", 0}, {"current_fork_perc", "0.00"}, {"current_save_keys_processed", 0},
+		{"current_save_keys_total", 0}, {"rdb_changes_since_last_save", 0}, {"rdb_bgsave_in_progress", 0},
+		{"rdb_last_save_time", s.started.Unix()}, {"rdb_last_bgsave_status", "ok"}, {"rdb_last_bgsave_time_sec", -1},
+		{"rdb_current_bgsave_time_sec", -1}, {"rdb_saves", 0}, {"rdb_last_cow_size", 0},
+		{"rdb_last_load_keys_expired", 0}, {"rdb_last_load_keys_loaded", 0}, {"aof_enabled", 0},
+		{"aof_rewrite_in_progress", 0}, {"aof_rewrite_scheduled", 0}, {"aof_last_rewrite_time_sec", -1},
+		{"aof_current_rewrite_time_sec", -1}, {"aof_last_bgrewrite_status", "ok"}, {"aof_rewrites", 0},
+		{"aof_rewrites_consecutive_failures", 0}, {"aof_last_write_status", "ok"}, {"aof_last_cow_size", 0},
+		{"module_fork_in_progress", 0}, {"module_fork_last_cow_size", 0},
+	} {
+		field(b, f.name, f.v)
+	}
 }
 
 func infoStats(s *Server, b *strings.Builder) {
@@ -196,18 +219,47 @@ func infoStats(s *Server, b *strings.Builder) {
 	field(b, "evicted_clients", st.evictedClients.Load())
 	field(b, "keyspace_hits", st.hits.Load())
 	field(b, "keyspace_misses", st.misses.Load())
+	field(b, "pubsub_channels", s.pubsub.Len(pubsub.Channel))
+	field(b, "pubsub_patterns", s.pubsub.Len(pubsub.Pattern))
+	field(b, "pubsubshard_channels", s.pubsub.Len(pubsub.ShardChannel))
+	_, keys, items, prefixes := s.trackingInfo()
+	field(b, "tracking_total_keys", keys)
+	field(b, "tracking_total_items", items)
+	field(b, "tracking_total_prefixes", prefixes)
+	field(b, "client_output_buffer_limit_disconnections", st.outputLimitClosed.Load())
+	field(b, "unexpected_error_replies", 0)
+	field(b, "total_error_replies", s.ops.errors.total.Load())
 }
 
+// infoReplication describes a Redis master without replicas (cachesrv
+// has no replication): Redis 7's fields, offset 0, no backlog.
 func infoReplication(_ *Server, b *strings.Builder) {
 	field(b, "role", "master")
 	field(b, "connected_slaves", 0)
+	field(b, "master_failover_state", "no-failover")
+	field(b, "master_replid", replicationID)
+	field(b, "master_replid2", strings.Repeat("0", 40))
+	field(b, "master_repl_offset", 0)
+	field(b, "second_repl_offset", -1)
+	field(b, "repl_backlog_active", 0)
+	field(b, "repl_backlog_size", 1048576)
+	field(b, "repl_backlog_first_byte_offset", 0)
+	field(b, "repl_backlog_histlen", 0)
 }
 
 func infoCPU(_ *Server, b *strings.Builder) {
 	var ru syscall.Rusage
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
-		field(b, "used_cpu_sys", fmt.Sprintf("%.6f", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6))
-		field(b, "used_cpu_user", fmt.Sprintf("%.6f", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6))
+		sys := fmt.Sprintf("%.6f", float64(ru.Stime.Sec)+float64(ru.Stime.Usec)/1e6)
+		user := fmt.Sprintf("%.6f", float64(ru.Utime.Sec)+float64(ru.Utime.Usec)/1e6)
+		field(b, "used_cpu_sys", sys)
+		field(b, "used_cpu_user", user)
+		// Redis 7's other fields: no child processes here, and no main
+		// thread apart from the others (the process's figures).
+		field(b, "used_cpu_sys_children", "0.000000")
+		field(b, "used_cpu_user_children", "0.000000")
+		field(b, "used_cpu_sys_main_thread", sys)
+		field(b, "used_cpu_user_main_thread", user)
 	}
 }
 

@@ -51,6 +51,7 @@ func cmdDel(c *client, args [][]byte, tx store.Tx) {
 	n := 0
 	for _, key := range args[1:] {
 		if tx.Delete(key) {
+			c.notify(notifyGeneric, "del", key)
 			n++
 		}
 	}
@@ -62,7 +63,9 @@ func cmdDel(c *client, args [][]byte, tx store.Tx) {
 func cmdExists(c *client, args [][]byte, tx store.Tx) {
 	n := 0
 	for _, key := range args[1:] {
-		if tx.Exists(key) {
+		found := tx.Exists(key)
+		c.lookedUp(found)
+		if found {
 			n++
 		}
 	}
@@ -70,11 +73,9 @@ func cmdExists(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdType(c *client, args [][]byte, tx store.Tx) {
-	if tx.Exists(args[1]) {
-		c.WriteString("string")
-	} else {
-		c.WriteString("none")
-	}
+	typ := tx.Type(args[1])
+	c.lookedUp(typ != store.TypeNone)
+	c.WriteString(typ.String())
 }
 
 // cmdExpire serves EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT with their
@@ -147,6 +148,11 @@ func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 	} else {
 		tx.SetExpire(args[1], ms)
 	}
+	if ms <= tx.Now() {
+		c.notify(notifyGeneric, "del", args[1])
+	} else {
+		c.notify(notifyGeneric, "expire", args[1])
+	}
 	c.WriteInt(1)
 }
 
@@ -154,6 +160,7 @@ func cmdExpire(c *client, args [][]byte, tx store.Tx) {
 // key, -1 for one without expiry.
 func cmdTTL(c *client, args [][]byte, tx store.Tx) {
 	_, at, ok := tx.Lookup(args[1])
+	c.lookedUp(ok)
 	switch {
 	case !ok:
 		c.WriteInt(-2)
@@ -181,6 +188,7 @@ func cmdPersist(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	tx.SetExpire(args[1], 0)
+	c.notify(notifyGeneric, "persist", args[1])
 	c.WriteInt(1)
 }
 
@@ -188,7 +196,7 @@ func cmdPersist(c *client, args [][]byte, tx store.Tx) {
 func cmdRename(c *client, args [][]byte, tx store.Tx) {
 	nx := len(args[0]) == len("renamenx")
 	src, dst := args[1], args[2]
-	val, at, ok := tx.Lookup(src)
+	_, _, ok := tx.Lookup(src)
 	if !ok {
 		c.errorReply(errNoSuchKey)
 		return
@@ -205,8 +213,9 @@ func cmdRename(c *client, args [][]byte, tx store.Tx) {
 		c.WriteInt(0)
 		return
 	}
-	tx.Set(dst, bytes.Clone(val), at)
-	tx.Delete(src)
+	tx.Rename(src, dst) // any type, with its TTL
+	c.notify(notifyGeneric, "rename_from", src)
+	c.notify(notifyGeneric, "rename_to", dst)
 	if nx {
 		c.WriteInt(1)
 	} else {
@@ -248,12 +257,13 @@ func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 		c.errorReply("ERR source and destination objects are the same")
 		return
 	}
-	val, at, ok := tx.Lookup(src)
+	_, _, ok := tx.Lookup(src)
 	if !ok || (!replace && tx.Exists(dst)) {
 		c.WriteInt(0)
 		return
 	}
-	tx.Set(dst, bytes.Clone(val), at)
+	tx.Copy(src, dst) // any type, with its TTL
+	c.notify(notifyGeneric, "copy_to", dst)
 	c.WriteInt(1)
 }
 
@@ -280,7 +290,7 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 	}
 	count := int64(10)
 	var pattern []byte
-	typeOK := true
+	var wantType store.Type // TypeNone: any
 	for i := 2; i < len(args); i += 2 {
 		if i+1 >= len(args) {
 			c.errorReply(errSyntax)
@@ -303,8 +313,11 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 				pattern = nil
 			}
 		case "TYPE":
-			// Every cachesrv value is a string.
-			typeOK = strings.EqualFold(string(args[i+1]), "string")
+			// An unknown type matches nothing, as in Redis 7.0.
+			var ok bool
+			if wantType, ok = store.ParseType(strings.ToLower(string(args[i+1]))); !ok {
+				wantType = store.Type(255)
+			}
 		default:
 			c.errorReply(errSyntax)
 			return
@@ -312,7 +325,7 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 	}
 	var keys [][]byte
 	next := tx.Scan(cursor, int(min(count, 1<<20)), func(key []byte) {
-		if typeOK && (pattern == nil || glob.Match(pattern, key)) {
+		if (wantType == store.TypeNone || tx.Type(key) == wantType) && (pattern == nil || glob.Match(pattern, key)) {
 			keys = append(keys, bytes.Clone(key))
 		}
 	})
@@ -348,6 +361,7 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 		}
 	}
 	tx.Flush()
+	c.srv.tracking.flushed() // every tracking client drops its cache
 	c.WriteString("OK")
 }
 

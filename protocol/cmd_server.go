@@ -9,7 +9,7 @@ import (
 	"github.com/cachesrv/cachesrv/store"
 )
 
-// Server commands: TIME, MEMORY, LATENCY, SHUTDOWN.
+// Server commands: TIME, MEMORY, SHUTDOWN (LATENCY: cmd_latency.go).
 
 func init() {
 	register(
@@ -17,19 +17,6 @@ func init() {
 		&command{name: "memory", arity: -2, acl: []string{"slow"}, subs: subcommands(
 			&command{name: "usage", arity: -3, flags: flagReadonly, firstKey: 2, lastKey: 2, keyStep: 1, acl: []string{"read", "slow"}, run: cmdMemoryUsage},
 			&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"slow"}, run: cmdMemoryHelp},
-		)},
-		// cachesrv has no latency monitor: it records no latency events,
-		// as Redis with latency-monitor-threshold 0 (its default) does
-		// not, so LATEST is empty and RESET resets none. Per-command
-		// latency is in INFO latencystats and the metrics' histograms.
-		// Monitoring tools (redis_exporter) ask LATENCY LATEST on every
-		// scrape.
-		&command{name: "latency", arity: -2, acl: []string{"slow"}, subs: subcommands(
-			&command{name: "latest", arity: 2, flags: flagAdmin | flagNoScript | flagLoading | flagStale,
-				acl: []string{"admin", "slow", "dangerous"}, run: cmdLatencyLatest},
-			&command{name: "reset", arity: -2, flags: flagAdmin | flagNoScript | flagLoading | flagStale,
-				acl: []string{"admin", "slow", "dangerous"}, run: cmdLatencyReset},
-			&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"slow"}, run: cmdLatencyHelp},
 		)},
 		&command{name: "shutdown", arity: -1,
 			flags: flagAdmin | flagNoScript | flagLoading | flagStale | flagNoMulti | flagAllowBusy,
@@ -65,24 +52,6 @@ func cmdMemoryUsage(c *client, args [][]byte, tx store.Tx) {
 func cmdMemoryHelp(c *client, _ [][]byte, _ store.Tx) {
 	writeHelp(c, "MEMORY",
 		"USAGE <key> [SAMPLES <count>]", "    Return memory in bytes used by <key> and its value.",
-	)
-}
-
-// cmdLatencyLatest replies as Redis does when no latency event has been
-// recorded: an empty array.
-func cmdLatencyLatest(c *client, _ [][]byte, _ store.Tx) {
-	c.WriteArray(0)
-}
-
-// cmdLatencyReset resets no event series (there are none) and says so.
-func cmdLatencyReset(c *client, _ [][]byte, _ store.Tx) {
-	c.WriteInt64(0)
-}
-
-func cmdLatencyHelp(c *client, _ [][]byte, _ store.Tx) {
-	writeHelp(c, "LATENCY",
-		"LATEST", "    Return the latest latency samples for all events (none: cachesrv records no latency events).",
-		"RESET [<event> ...]", "    Reset latency data of one or more <event> classes (none to reset: returns 0).",
 	)
 }
 

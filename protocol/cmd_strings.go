@@ -43,9 +43,14 @@ func init() {
 }
 
 func cmdGet(c *client, args [][]byte, tx store.Tx) {
-	if v, ok := tx.Get(args[1]); ok {
+	v, ok, wrong := tx.GetString(args[1])
+	if ok {
 		c.stats.hits++
 		c.WriteBulk(v)
+		return
+	}
+	if wrong {
+		c.errorReply(store.ErrWrongType.Error())
 		return
 	}
 	c.stats.misses++
@@ -164,6 +169,7 @@ func cmdSet(c *client, args [][]byte, tx store.Tx) {
 	if !get && !nx && !xx && !exp.keepTTL {
 		// The common case needs no look at the old value.
 		setOrExpire(tx, key, val, at)
+		c.notifySet(key, at)
 		c.WriteString("OK")
 		return
 	}
@@ -186,8 +192,18 @@ func cmdSet(c *client, args [][]byte, tx store.Tx) {
 		at = oldAt
 	}
 	setOrExpire(tx, key, val, at)
+	c.notifySet(key, at)
 	if !get {
 		c.WriteString("OK")
+	}
+}
+
+// notifySet sends SET's keyspace notifications: "set", and "expire" when
+// it gave the key a TTL.
+func (c *client) notifySet(key []byte, at int64) {
+	c.notify(notifyString, "set", key)
+	if at != 0 {
+		c.notify(notifyGeneric, "expire", key)
 	}
 }
 
@@ -207,6 +223,7 @@ func cmdSetNX(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	tx.Set(args[1], args[2], 0)
+	c.notify(notifyString, "set", args[1])
 	c.WriteInt(1)
 }
 
@@ -222,26 +239,33 @@ func cmdSetEX(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	tx.Set(args[1], args[3], at)
+	c.notify(notifyString, "set", args[1])
+	c.notify(notifyGeneric, "expire", args[1])
 	c.WriteString("OK")
 }
 
 func cmdGetSet(c *client, args [][]byte, tx store.Tx) {
-	if old, ok := tx.Get(args[1]); ok {
+	old, ok := tx.Get(args[1])
+	c.lookedUp(ok)
+	if ok {
 		c.WriteBulk(old)
 	} else {
 		c.WriteNull()
 	}
 	tx.Set(args[1], args[2], 0)
+	c.notify(notifyString, "set", args[1])
 }
 
 func cmdGetDel(c *client, args [][]byte, tx store.Tx) {
 	old, ok := tx.Get(args[1])
+	c.lookedUp(ok)
 	if !ok {
 		c.WriteNull()
 		return
 	}
 	c.WriteBulk(old)
 	tx.Delete(args[1])
+	c.notify(notifyGeneric, "del", args[1])
 }
 
 func cmdGetEx(c *client, args [][]byte, tx store.Tx) {
@@ -257,6 +281,7 @@ func cmdGetEx(c *client, args [][]byte, tx store.Tx) {
 	// Redis looks the key up before it checks the expiry's value: a
 	// missing key answers nil whatever the value.
 	val, ok := tx.Get(args[1])
+	c.lookedUp(ok)
 	if !ok {
 		c.WriteNull()
 		return
@@ -268,16 +293,26 @@ func cmdGetEx(c *client, args [][]byte, tx store.Tx) {
 	c.WriteBulk(val)
 	switch {
 	case exp.persist:
-		tx.SetExpire(args[1], 0)
+		if _, oldAt, _ := tx.Lookup(args[1]); oldAt != 0 {
+			tx.SetExpire(args[1], 0)
+			c.notify(notifyGeneric, "persist", args[1])
+		}
 	case exp.unit != 0:
 		tx.SetExpire(args[1], at)
+		if at <= tx.Now() {
+			c.notify(notifyGeneric, "del", args[1])
+		} else {
+			c.notify(notifyGeneric, "expire", args[1])
+		}
 	}
 }
 
 func cmdMGet(c *client, args [][]byte, tx store.Tx) {
 	c.WriteArray(len(args) - 1)
 	for _, key := range args[1:] {
-		if v, ok := tx.Get(key); ok {
+		v, ok := tx.Get(key)
+		c.lookedUp(ok)
+		if ok {
 			c.WriteBulk(v)
 		} else {
 			c.WriteNull()
@@ -303,6 +338,7 @@ func cmdMSet(c *client, args [][]byte, tx store.Tx) {
 	}
 	for i := 1; i < len(args); i += 2 {
 		tx.Set(args[i], args[i+1], 0)
+		c.notify(notifyString, "set", args[i])
 	}
 	if name == "msetnx" {
 		c.WriteInt(1)
@@ -346,6 +382,7 @@ func cmdIncr(c *client, args [][]byte, tx store.Tx) {
 	n += delta
 	var buf [24]byte
 	tx.Set(args[1], strconv.AppendInt(buf[:0], n, 10), at)
+	c.notify(notifyString, "incrby", args[1])
 	c.WriteInt64(n)
 }
 
@@ -370,6 +407,7 @@ func cmdIncrByFloat(c *client, args [][]byte, tx store.Tx) {
 	}
 	s := formatFloat(f)
 	tx.Set(args[1], []byte(s), at)
+	c.notify(notifyString, "incrbyfloat", args[1])
 	c.WriteBulkString(s)
 }
 
@@ -380,10 +418,12 @@ func cmdAppend(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	c.WriteInt(tx.Append(args[1], args[2]))
+	c.notify(notifyString, "append", args[1])
 }
 
 func cmdStrlen(c *client, args [][]byte, tx store.Tx) {
-	v, _ := tx.Get(args[1])
+	v, ok := tx.Get(args[1])
+	c.lookedUp(ok)
 	c.WriteInt(len(v))
 }
 
@@ -396,7 +436,8 @@ func cmdGetRange(c *client, args [][]byte, tx store.Tx) {
 	if !ok {
 		return
 	}
-	v, _ := tx.Get(args[1])
+	v, found := tx.Get(args[1])
+	c.lookedUp(found)
 	n := int64(len(v))
 	if start < 0 && end < 0 && start > end {
 		c.WriteBulkString("")
@@ -438,6 +479,7 @@ func cmdSetRange(c *client, args [][]byte, tx store.Tx) {
 	}
 	_ = exists
 	c.WriteInt(tx.SetRange(args[1], int(off), val))
+	c.notify(notifyString, "setrange", args[1])
 }
 
 // cmdLCS is LCS key1 key2 [LEN] [IDX] [MINMATCHLEN n] [WITHMATCHLEN], by
@@ -542,7 +584,7 @@ func cmdLCS(c *client, args [][]byte, tx store.Tx) {
 		c.WriteBulk(lcs)
 		return
 	}
-	c.WriteArray(4)
+	c.WriteMap(2) // a map in RESP3, as Redis's
 	c.WriteBulkString("matches")
 	c.WriteArray(len(matches))
 	for _, m := range matches {

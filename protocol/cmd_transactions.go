@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"github.com/cachesrv/cachesrv/cluster/route"
 	"github.com/cachesrv/cachesrv/store"
 )
 
@@ -20,6 +21,9 @@ func cmdMulti(c *client, _ [][]byte, _ store.Tx) {
 		return
 	}
 	c.multi = &multiState{}
+	if c.pinned != nil {
+		c.multi.remote = c.pinned.Addr // the transaction runs where its WATCH is
+	}
 	c.multiLen.Store(0)
 	c.WriteString("OK")
 }
@@ -47,6 +51,11 @@ func cmdWatch(c *client, args [][]byte, _ store.Tx) {
 		c.errorReply("ERR WATCH inside MULTI is not allowed")
 		return
 	}
+	if c.pinned != nil {
+		// Keys here, a WATCH on another node: no one node can run it.
+		c.errorReply(route.ErrCrossSlot)
+		return
+	}
 	for _, key := range args[1:] {
 		c.watches = append(c.watches, c.srv.store.Watch(key))
 	}
@@ -71,6 +80,11 @@ func cmdExec(c *client, _ [][]byte, _ store.Tx) {
 	if m.aborted {
 		c.endMulti()
 		c.errorReply("EXECABORT Transaction discarded because of previous errors.")
+		return
+	}
+	if m.remote != "" {
+		c.execRemote(m) // tx_remote.go
+		c.endMulti()
 		return
 	}
 	c.execLocked(m)

@@ -29,6 +29,15 @@ const (
 	flagKeyspace    // works over the whole keyspace, locking shards itself; EXEC locks all
 	flagSelfLocking // has keys, but takes the locks it needs itself
 	flagNotQueued   // runs at once inside MULTI instead of being queued
+
+	flagPubSub // Redis's pubsub flag
+	// flagChannels: the "keys" are pub/sub shard channels, routed by slot
+	// like keys but never locked nor checked as keys (SSUBSCRIBE, SPUBLISH).
+	flagChannels
+
+	flagSkipMonitor     // Redis's skip_monitor
+	flagNoMandatoryKeys // Redis's no_mandatory_keys: may have no keys at all
+	flagMovableKeys     // keys found by the command's keys function, not by position
 )
 
 var flagNames = []struct {
@@ -36,8 +45,9 @@ var flagNames = []struct {
 	name string
 }{
 	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"},
-	{flagAdmin, "admin"}, {flagNoScript, "noscript"}, {flagLoading, "loading"},
-	{flagStale, "stale"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"}, {flagNoMulti, "no_multi"},
+	{flagAdmin, "admin"}, {flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagLoading, "loading"},
+	{flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"},
+	{flagNoMandatoryKeys, "no_mandatory_keys"}, {flagNoMulti, "no_multi"}, {flagMovableKeys, "movablekeys"},
 	{flagAllowBusy, "allow_busy"}, {flagSkipSlowlog, "skip_slowlog"},
 }
 
@@ -60,6 +70,10 @@ type command struct {
 	subs                       map[string]*command
 	parent                     *command
 	stats                      cmdStat
+
+	// keys, for commands whose keys move (EVAL's numkeys), calls fn with
+	// each key instead of the firstKey/lastKey/keyStep positions.
+	keys func(args [][]byte, fn func(key []byte))
 }
 
 // commands is the command table, by lower-case name. It is filled in
@@ -118,6 +132,10 @@ func (cmd *command) arityOK(n int) bool {
 
 // keyPositions calls fn with each of cmd's keys in args, in order.
 func (cmd *command) keyPositions(args [][]byte, fn func(key []byte)) {
+	if cmd.keys != nil {
+		cmd.keys(args, fn)
+		return
+	}
 	if cmd.firstKey == 0 {
 		return
 	}

@@ -775,13 +775,13 @@ var docs = map[string]cmdDoc{
 		complexity: "Depends on subcommand.",
 	},
 	"latency|latest": {
-		summary:    "Returns the latest latency sample of every event: none, as cachesrv records no latency events (as Redis with latency-monitor-threshold 0).",
+		summary:    "Returns the latest latency sample of every latency monitor event (none while latency-monitor-threshold is 0).",
 		since:      "2.8.13",
 		group:      "server",
 		complexity: "O(1)",
 	},
 	"latency|reset": {
-		summary:    "Resets the latency data of the given events, or of all: none to reset in cachesrv, so it returns 0.",
+		summary:    "Resets the latency data of the given events, or of all; returns how many were reset.",
 		since:      "2.8.13",
 		group:      "server",
 		complexity: "O(1)",

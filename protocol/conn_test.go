@@ -168,7 +168,7 @@ func TestHello(t *testing.T) {
 	}
 
 	r := ts.raw(t)
-	r.expectReply(errReply("NOPROTO unsupported protocol version"), "HELLO", "3")
+	r.expectReply(errReply("NOPROTO unsupported protocol version"), "HELLO", "4")
 	r.expectReply(errReply("NOPROTO unsupported protocol version"), "HELLO", "1")
 	r.expectReply(errReply("ERR Protocol version is not an integer or out of range"), "HELLO", "two")
 	r.expectReply(errReply("ERR Syntax error in HELLO option 'FOO'"), "HELLO", "2", "FOO")
@@ -179,14 +179,14 @@ func TestHello(t *testing.T) {
 	}
 	r.expectReply(bulk("x"), "CLIENT", "GETNAME")
 	// A failed HELLO leaves the connection as it was.
-	r.expectReply(errReply("NOPROTO unsupported protocol version"), "HELLO", "3", "SETNAME", "y")
+	r.expectReply(errReply("NOPROTO unsupported protocol version"), "HELLO", "4", "SETNAME", "y")
 	r.expectReply(bulk("x"), "CLIENT", "GETNAME")
 }
 
-func TestProtocol3ClientFallsBackToRESP2(t *testing.T) {
+// TestProtocol3ClientWithPassword: go-redis's default, Protocol 3, sends
+// HELLO 3 AUTH ... and speaks RESP3 (resp3_test.go has more).
+func TestProtocol3ClientWithPassword(t *testing.T) {
 	ts := startServer(t, withPassword("sekret"))
-	// go-redis's default, Protocol 3, sends HELLO 3 AUTH ...; on NOPROTO it
-	// must fall back to AUTH and RESP2.
 	for _, opts := range []*redis.Options{
 		{Addr: ts.addr, Password: "sekret"},
 		{Addr: ts.addr, Username: "default", Password: "sekret", Protocol: 3},
@@ -198,7 +198,7 @@ func TestProtocol3ClientFallsBackToRESP2(t *testing.T) {
 		if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
 			t.Fatalf("GET = %q, %v", v, err)
 		}
-		if v, err := c.Do(ctx, "CLIENT", "INFO").Text(); err != nil || clientInfoField(t, v, "resp") != "2" {
+		if v, err := c.Do(ctx, "CLIENT", "INFO").Text(); err != nil || clientInfoField(t, v, "resp") != "3" {
 			t.Fatalf("CLIENT INFO = %q, %v", v, err)
 		}
 		c.Close()
@@ -233,7 +233,7 @@ func TestRequirepass(t *testing.T) {
 	// Arity is checked before authentication, unknown commands first of all.
 	r.expectReply(errReply("ERR wrong number of arguments for 'get' command"), "GET")
 	r.expectReply(errReply("ERR unknown command 'nosuch', with args beginning with: 'a' "), "nosuch", "a")
-	r.expectReply(errReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"), "HELLO", "2")
+	r.expectReply(errReply("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"), "HELLO", "2")
 	wrongpass := errReply("WRONGPASS invalid username-password pair or user is disabled.")
 	r.expectReply(wrongpass, "AUTH", "wrong")
 	r.expectReply(wrongpass, "AUTH", "default", "wrong")

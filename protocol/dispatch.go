@@ -1,7 +1,6 @@
 package protocol
 
 import (
-	"bytes"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -14,6 +13,10 @@ import (
 
 // dispatch resolves, checks and runs (or queues) one command.
 func (c *client) dispatch(args [][]byte) {
+	if c.reply.skip {
+		c.dispatchSkipped(args) // CLIENT REPLY SKIP (cmd_connection_ops.go)
+		return
+	}
 	c.stats.processed++
 	cmd := lookup(commands, args[0])
 	if c.protected && (cmd == nil || cmd.name != "cachesrv.peer") {
@@ -48,13 +51,32 @@ func (c *client) dispatch(args [][]byte) {
 		cmd.stats.rejected.Add(1)
 		return
 	}
+	if c.subs.total.Load() > 0 && !c.RESP3() && !allowedSubscribed(cmd) {
+		c.rejectQueued(errSubscribedOnly(cmd))
+		return
+	}
 	if r := c.srv.router; r != nil {
-		switch d := c.route(cmd, args); d.Kind {
+		d := c.route(cmd, args)
+		if c.multi != nil && cmd.flags&flagNotQueued == 0 && d.Kind != route.Refused {
+			// Queued in a transaction: all its keys must live on one node,
+			// here or another (tx_remote.go).
+			if !c.multi.routeTo(cmd, d) {
+				cmd.stats.rejected.Add(1)
+				c.rejectQueued(route.ErrCrossSlot)
+				return
+			}
+			d = route.Decision{Kind: route.Local}
+		}
+		switch d.Kind {
 		case route.Refused:
 			cmd.stats.rejected.Add(1)
 			c.rejectQueued(d.Err)
 			return
 		case route.Remote, route.Split:
+			if cmd.name == "watch" && d.Kind == route.Remote && c.multi == nil {
+				c.watchRemote(d.Addr, args) // tx_remote.go
+				return
+			}
 			if c.multi != nil || cmd.flags&flagSelfLocking != 0 {
 				// A transaction (or WATCH) runs on one node: its keys must
 				// live on the node the client talks to.
@@ -62,13 +84,32 @@ func (c *client) dispatch(args [][]byte) {
 				c.rejectQueued(route.ErrCrossSlot)
 				return
 			}
-			if d.Kind == route.Remote {
-				c.WriteRaw(r.Forward(d.Addr, args))
-			} else {
+			if d.Kind == route.Remote && cmd.flags&flagMovableKeys != 0 {
+				c.forwardScript(cmd, d.Addr, args) // an EVALSHA the owner lacks is loaded there first
+				return
+			}
+			tracked := c.trackForward(cmd, args) // client-side caching (cmd_tracking.go)
+			switch {
+			case d.Kind == route.Remote && tracked:
+				c.WriteRaw(r.ForwardTracked(d.Addr, args, c.Proto()))
+			case d.Kind == route.Remote:
+				c.WriteRaw(r.Forward(d.Addr, args, c.Proto()))
+			default:
+				c.forwardingTracked = tracked
 				c.WriteRaw(r.Split(cmd.name, args, c))
+				c.forwardingTracked = false
 			}
 			return
 		}
+	}
+	if r := c.srv.router; r != nil && cmd.flags&flagKeyspace != 0 && !c.peerLink && c.multi == nil &&
+		r.Mode() == route.Proxy && c.fanOut(cmd, args) { // fanout.go
+		return
+	}
+	if c.srv.scripting.busy.Load() > 0 && c.busyRefuses(cmd, args) {
+		cmd.stats.rejected.Add(1)
+		c.rejectQueued(c.srv.scripting.busyError())
+		return
 	}
 	if c.oomRejects(cmd) && c.srv.store.OverLimit() {
 		shard := -1
@@ -85,6 +126,9 @@ func (c *client) dispatch(args [][]byte) {
 			c.rejectQueued(err.Error())
 			return
 		}
+	}
+	if c.srv.ops.pause.mode.Load() != pauseNone {
+		c.waitPause(cmd) // CLIENT PAUSE (cmd_connection_ops.go)
 	}
 	if c.multi != nil && cmd.flags&flagNotQueued == 0 {
 		if cmd.flags&flagNoMulti != 0 {
@@ -166,7 +210,12 @@ func (c *client) appendShards(dst []int, cmd *command, args [][]byte) []int {
 
 // route asks the cluster's router where cmd runs.
 func (c *client) route(cmd *command, args [][]byte) route.Decision {
-	if cmd.firstKey == 0 || cmd.flags&flagKeyspace != 0 {
+	if (cmd.firstKey == 0 && cmd.keys == nil) || cmd.flags&flagKeyspace != 0 {
+		return route.Decision{Kind: route.Local}
+	}
+	if cmd.flags&flagChannels != 0 && cmd.name != "spublish" && c.srv.router.Mode() == route.Proxy {
+		// In proxy mode any node takes shard-channel subscriptions: the
+		// owner's SPUBLISH reaches them by broadcast (cmd_pubsub.go).
 		return route.Decision{Kind: route.Local}
 	}
 	keys := c.keysBuf[:0]
@@ -181,17 +230,7 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 // reply instead of writing it to the client: proxy mode's split commands
 // (route.Router.Split) merge it with the replies of other nodes.
 func (c *client) RunLocal(args [][]byte) []byte {
-	if c.capture == nil {
-		c.capture = resp.NewWriter(&c.captureBuf)
-	}
-	saved := c.Writer
-	c.Writer = c.capture
-	c.call(lookup(commands, args[0]), args)
-	c.Writer.Flush()
-	c.Writer = saved
-	reply := bytes.Clone(c.captureBuf.Bytes())
-	c.captureBuf.Reset()
-	return reply
+	return c.runCaptured(lookup(commands, args[0]), args) // tx_remote.go
 }
 
 // run runs cmd's handler, timing it for INFO commandstats and latencystats (unless
@@ -200,22 +239,50 @@ func (c *client) RunLocal(args [][]byte) []byte {
 // end of the one before it in the pipeline (or the pipeline's arrival),
 // so lock waits are included and the clock is read once per command, and
 // only its monotonic part (time.Since: half the cost of time.Now here).
+//
+// The slow log and the latency monitor (ops.go) need the same duration,
+// so it is measured while either is on even with latency-tracking off;
+// MONITOR costs one atomic load while nobody monitors.
 func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 	timed := c.srv.cfg.LatencyTracking.Load()
+	slowest := c.fastestWatched() // the shortest duration the slow log or latency monitor wants
+	watched := slowest >= 0
 	c.failed = false
+	if c.srv.ops.monitors.n.Load() != 0 && feedsFirst(cmd) {
+		c.feedMonitors(cmd, args)
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			c.srv.log.Error("command panicked", "cmd", cmd.fullName, "panic", r, "stack", string(debug.Stack()))
 			c.errorReply(fmt.Sprintf("ERR internal error while running '%s'", cmd.fullName))
 		}
 		d := time.Duration(-1)
-		if timed {
+		if timed || watched {
 			at := time.Since(c.pipelineStart)
 			d, c.elapsed = at-c.elapsed, at
 		}
+		if watched && d >= slowest {
+			c.observe(cmd, args, d)
+		}
+		if !timed {
+			d = -1
+		}
 		c.stats.add(cmd, d, c.failed)
+		if c.srv.ops.monitors.n.Load() != 0 && !feedsFirst(cmd) {
+			c.feedMonitors(cmd, args)
+		}
 	}()
+	o := c.track.Load()
+	if o == nil {
+		cmd.run(c, args, tx)
+		return
+	}
+	if o.noloop && cmd.flags&flagWrite != 0 {
+		c.noLoop(cmd, args, c.id)
+		defer c.noLoop(cmd, args, 0)
+	}
 	cmd.run(c, args, tx)
+	c.trackKeys(o, cmd, args)
 }
 
 // errorReply writes an error reply and counts the command as failed.

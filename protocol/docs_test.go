@@ -10,6 +10,7 @@ import (
 var (
 	docsValidGroups = map[string]bool{
 		"connection": true, "string": true, "generic": true, "server": true, "transactions": true, "cluster": true,
+		"hash": true, "set": true, "scripting": true, "pubsub": true,
 	}
 	docsValidTypes = map[string]bool{
 		"key": true, "string": true, "integer": true, "double": true, "pattern": true,
@@ -17,8 +18,8 @@ var (
 	}
 	// since is a Redis version, or cachesrv's own for its commands (0.x).
 	docsVersionRE = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
-	// Redis's names, plus module-style PREFIX.VERB for cachesrv's own.
-	docsNameRE = regexp.MustCompile(`^[a-z]+(\.[a-z]+)?(\|[a-z]+(-[a-z]+)*)?$`)
+	// Redis's names (eval_ro), plus module-style PREFIX.VERB for cachesrv's own.
+	docsNameRE = regexp.MustCompile(`^[a-z]+(_[a-z]+)?(\.[a-z]+)?(\|[a-z]+(-[a-z]+)*)?$`)
 )
 
 // TestDocsCoverExactlyTheServedCommands: COMMAND DOCS (and so redis-cli's

@@ -114,8 +114,14 @@ type planned struct {
 // locks of its own) runs alone through dispatch, and so does every
 // command of a user with ACL restrictions: dispatch checks them.
 func (c *client) plan(args [][]byte) planned {
-	if c.multi != nil || !c.authed || c.protected || !c.user.Load().Load().Unrestricted() {
+	if c.multi != nil || !c.authed || c.protected || c.subs.total.Load() > 0 || !c.user.Load().Load().Unrestricted() {
 		return planned{kind: planAlone}
+	}
+	if c.reply.skip || c.srv.ops.pause.mode.Load() != pauseNone {
+		return planned{kind: planAlone} // dispatch drops the reply (CLIENT REPLY SKIP) or waits (CLIENT PAUSE)
+	}
+	if c.srv.scripting.busy.Load() > 0 {
+		return planned{kind: planAlone} // dispatch answers -BUSY for the keys a long script holds
 	}
 	cmd := lookup(commands, args[0])
 	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 ||
@@ -125,7 +131,10 @@ func (c *client) plan(args [][]byte) planned {
 	if c.srv.router != nil {
 		switch d := c.route(cmd, args); d.Kind {
 		case route.Remote:
-			return planned{kind: planRemote, cmd: cmd, remote: route.RemoteCmd{Args: args, Addr: d.Addr, Write: cmd.flags&flagWrite != 0}}
+			if c.track.Load() != nil {
+				return planned{kind: planAlone} // dispatch forwards tracked reads (trackForward)
+			}
+			return planned{kind: planRemote, cmd: cmd, remote: route.RemoteCmd{Args: args, Addr: d.Addr, Write: cmd.flags&flagWrite != 0, Proto: c.Proto()}}
 		case route.Local:
 		default:
 			return planned{kind: planAlone}

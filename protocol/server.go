@@ -23,6 +23,7 @@ import (
 	"github.com/cachesrv/cachesrv/cluster/route"
 	"github.com/cachesrv/cachesrv/protocol/acl"
 	"github.com/cachesrv/cachesrv/protocol/config"
+	"github.com/cachesrv/cachesrv/protocol/pubsub"
 	"github.com/cachesrv/cachesrv/protocol/resp"
 	"github.com/cachesrv/cachesrv/store"
 )
@@ -63,6 +64,11 @@ type Server struct {
 
 	router *route.Router // nil on a single node
 
+	scripting scripting // Lua scripts and functions (cmd_scripting.go)
+
+	pubsub   *pubsub.Hub // channels and patterns (cmd_pubsub.go)
+	tracking *tracking   // client-side caching (tracking.go)
+
 	users  *acl.Users // ACL users (cmd_acl.go)
 	aclLog acl.Log
 
@@ -71,6 +77,8 @@ type Server struct {
 	// evictMu lets one goroutine at a time evict.
 	clientMem atomic.Int64
 	evictMu   sync.Mutex
+
+	ops ops // SLOWLOG, LATENCY's monitor, MONITOR (ops.go)
 }
 
 // serverStats are the counters INFO stats reports.
@@ -81,12 +89,13 @@ type serverStats struct {
 	hits, misses        atomic.Int64
 	netInput, netOutput atomic.Int64 // bytes read from and written to clients (INFO total_net_*_bytes)
 	evictedClients      atomic.Int64 // closed for maxmemory-clients
+	outputLimitClosed   atomic.Int64 // closed for client-output-buffer-limit
 }
 
 // NewServer returns a server over st configured by cfg. The store takes
 // its memory limits from its own options; CONFIG SET hands it changes.
 func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
-	return &Server{
+	s := &Server{
 		cfg:         cfg,
 		store:       st,
 		log:         log,
@@ -95,7 +104,11 @@ func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
 		drained:     make(chan struct{}),
 		shutdownReq: shutdownRequest{ch: make(chan struct{})},
 		users:       newUsers(cfg),
+		pubsub:      pubsub.NewHub(),
+		tracking:    newTracking(st.Shards()),
 	}
+	st.SetChangeHook(s.storeChanged)
+	return s
 }
 
 // Serve accepts clients on ln until Shutdown. It returns nil after a
@@ -238,6 +251,10 @@ func (s *Server) serveConn(c *client) {
 		}
 		c.pipelineStart, c.elapsed = start, 0
 		c.stats.flushNet(&s.stats) // the bytes so far, before INFO can run
+		o := c.out.Load()
+		if o != nil {
+			o.begin() // pushes wait for this pipeline's replies (push.go)
+		}
 		c.runPipeline(cmds)
 		c.stats.flush(&s.stats) // before the replies: a client that saw them sees them counted
 		if perr, ok := err.(resp.ProtocolError); ok && perr != "" {
@@ -247,7 +264,15 @@ func (s *Server) serveConn(c *client) {
 			}
 			return
 		}
-		if ferr := c.flush(); ferr != nil || err != nil {
+		ferr := c.flush()
+		if o := c.out.Load(); o != nil {
+			c.proto.Store(int32(c.Proto()))
+			o.resp3.Store(c.RESP3())
+			o.end()
+		} else if c.RESP3() != (c.proto.Load() == 3) {
+			c.proto.Store(int32(c.Proto()))
+		}
+		if ferr != nil || err != nil {
 			return
 		}
 		if freed := rd.Shrink(); freed > 0 {
@@ -361,6 +386,14 @@ func (s *Server) ClientCount() int {
 // and keys owned elsewhere handled as mode says. Call it before Serve.
 func (s *Server) EnableCluster(cl *cluster.Cluster, mode route.Mode) {
 	s.router = route.New(cl, mode, s.cfg.Requirepass, s.cfg.TLS.PeerTLS())
+	// Client-side caching across nodes: peers' invalidations of keys read
+	// through this node, and a full flush when slots change owner, since
+	// their new owners do not know what this node's clients cached.
+	s.router.OnInvalidate(s.remoteInvalidation)
+	cl.OnTableChange(func(_, _ *cluster.Table) {
+		s.tracking.flushed()
+		s.watchRemoteWrites() // new members too
+	})
 }
 
 // Cluster returns the cluster this server is a node of, nil on a single node.

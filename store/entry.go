@@ -13,7 +13,7 @@ import (
 //	        meta (high 16 bits: eviction bookkeeping, see meta.go). Readers
 //	        update meta atomically under the read lock, so the word is
 //	        always read and written atomically.
-//	[8:12)  valLen    uint32
+//	[8:12)  valLen    uint32; its top bit marks a collection (typed.go)
 //	[12:14) keyLen    uint16; 0xffff marks a long key, whose length is a
 //	                  uint32 at [16:20), the key then starting at 20
 //	[14:16) size      uint16, the entry's size in 8-byte units; 0 for an
@@ -77,7 +77,15 @@ func (e entry) expireAt() int64 {
 	}
 	return at
 }
-func (e entry) valLen() uint32 { return binary.LittleEndian.Uint32(e[8:12]) }
+func (e entry) valLen() uint32 { return binary.LittleEndian.Uint32(e[8:12]) &^ collBit }
+
+// collBit, the top bit of valLen, marks an entry holding a collection
+// (typed.go) rather than a string: string values are at most 512 MiB, so
+// the bit is free, and a string's header is unchanged.
+const collBit = 1 << 31
+
+// isColl reports whether the entry holds a collection.
+func (e entry) isColl() bool { return e[11]&0x80 != 0 }
 
 func (e entry) keyLen() uint32 {
 	if n := binary.LittleEndian.Uint16(e[12:14]); n != longKey {

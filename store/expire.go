@@ -40,7 +40,7 @@ func (s *Store) ExpireCycle(first int, budget time.Duration) int {
 	for i := range n {
 		idx := (first + i) % n
 		sh := s.shards[idx]
-		if sh.ttlKeys.Load() == 0 {
+		if sh.ttlKeys.Load() == 0 && sh.fieldTTLKeys.Load() == 0 {
 			continue
 		}
 		sh.lock(true)
@@ -75,6 +75,18 @@ func (s *shard) expireSome(now int64, want int) (sampled, expired int) {
 		}
 		l := loc(v)
 		e := s.entryAt(l)
+		if e.isColl() && !e.expired(now) && s.hasFieldTTLs(e.value()) {
+			// A hash with field expiries: reclaim some of its fields.
+			sampled++
+			gone, n := s.reapFields(l, e, now)
+			if n > 0 {
+				expired++
+			}
+			if !gone {
+				s.expiryPos++
+			}
+			continue
+		}
 		if e.expireAt() == 0 {
 			s.expiryPos++
 			continue

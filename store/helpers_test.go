@@ -148,6 +148,8 @@ func randValue(r *rand.Rand, n int) string {
 //   - a chunk's dead bytes are exactly what no location points to (plus the
 //     unused end of a sealed chunk);
 //   - keys, ttlKeys, liveBytes, arena, log sizes and mem match a recount;
+//   - every hashtable the shard holds belongs to exactly one key, and
+//     fieldTTLKeys counts the hashes with field expiries;
 //   - every chunk is in its log's queue; tails are in their own log;
 //   - no chunk other than a tail is left a quarter dead or more.
 func checkInvariants(t testing.TB, s *Store) {
@@ -163,7 +165,8 @@ func checkInvariants(t testing.TB, s *Store) {
 
 func (s *shard) check(st *Store, si int) error {
 	liveIn := make(map[uint32]uint32)
-	var keys, ttl, live int64
+	var keys, ttl, live, fieldTTL, bigBytes int64
+	bigRefs := map[uint32]int{}
 	x := &s.idx
 	used := 0
 	for i, v := range x.slots {
@@ -210,6 +213,28 @@ func (s *shard) check(st *Store, si int) error {
 			ttl++
 		}
 		liveIn[l.slot()] += e.size()
+		if e.isColl() {
+			p := e.value()
+			if s.hasFieldTTLs(p) {
+				fieldTTL++
+			}
+			if collEnc(p) == encHashtable {
+				h := bigHandle(p)
+				if int(h) >= len(s.big) || s.big[h] == nil {
+					return fmt.Errorf("key %q: hashtable handle %d is not held", key, h)
+				}
+				bigRefs[h]++
+				bigBytes += s.big[h].bytes()
+			}
+		}
+	}
+	for h, b := range s.big {
+		if (b != nil) != (bigRefs[uint32(h)] == 1) {
+			return fmt.Errorf("hashtable %d: held %v, referred to by %d keys", h, b != nil, bigRefs[uint32(h)])
+		}
+	}
+	if fieldTTL != s.fieldTTLKeys.Load() {
+		return fmt.Errorf("fieldTTLKeys = %d, recount %d", s.fieldTTLKeys.Load(), fieldTTL)
 	}
 	if used != x.used {
 		return fmt.Errorf("index used = %d, recount %d", x.used, used)
@@ -265,7 +290,7 @@ func (s *shard) check(st *Store, si int) error {
 			return fmt.Errorf("free slot %d in use", f)
 		}
 	}
-	mem := arena + x.bytes() + int64(len(s.ghost.tags))*2
+	mem := arena + x.bytes() + int64(len(s.ghost.tags))*2 + bigBytes
 	switch {
 	case keys != s.keys.Load():
 		return fmt.Errorf("keys = %d, recount %d", s.keys.Load(), keys)

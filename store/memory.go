@@ -43,6 +43,7 @@ type memory struct {
 	next atomic.Uint32
 
 	pool chunkPool
+	coll collLimits // encoding thresholds of collections
 }
 
 func (m *memory) policy() Policy { return Policy(m.pol.Load()) }
@@ -124,7 +125,7 @@ func (t Tx) MemoryUsage(key []byte) (int64, bool) {
 	if !ok {
 		return 0, false
 	}
-	return int64(e.size()) + sh.idx.bytes()/int64(sh.idx.used), true
+	return int64(e.size()) + sh.idx.bytes()/int64(sh.idx.used) + sh.collBytes(e), true
 }
 
 // ErrOOM is what a write gets when the store is over maxmemory and its

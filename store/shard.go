@@ -37,6 +37,15 @@ type shard struct {
 	expiryPos int // index slot the active expiry cycle resumes at
 
 	watches map[string][]*Watch // keys some client WATCHes; nil when none
+
+	// Collections (coll.go): the hashtables too big for an entry, by
+	// handle, and the handles free for reuse; the hashes whose fields
+	// have expiries; scratch space for re-encoding small ones.
+	big          []*bigColl
+	bigFree      []uint32
+	fieldTTLKeys atomic.Int64
+	scratch      []byte
+	bufs         [2][]byte // PutMany's alternating buffers
 }
 
 func newShard(id int, hash func([]byte) uint64, mem *memory, h *hooks) *shard {
@@ -64,6 +73,9 @@ func (s *shard) set(key []byte, h uint64, val []byte, expireAt, now int64) {
 		e := s.entryAt(l)
 		if e.expired(now) {
 			s.expired.Add(1)
+		}
+		if e.isColl() {
+			s.forgetColl(e)
 		}
 		s.adjustTTLCount(e.expireAt(), expireAt)
 		if uint32(len(val)) <= e.valCap() && e.valCap() <= 2*uint32(len(val))+16 {
@@ -124,6 +136,9 @@ func (s *shard) forget(key []byte, h uint64, e entry, why Change) {
 	if e.expireAt() != 0 {
 		s.ttlKeys.Add(-1)
 	}
+	if e.isColl() {
+		s.forgetColl(e)
+	}
 	s.keys.Add(-1)
 	s.unpoint(key, h)
 }
@@ -182,6 +197,8 @@ func (s *shard) flush() {
 	s.keys.Store(0)
 	s.ttlKeys.Store(0)
 	s.liveBytes.Store(0)
+	s.big, s.bigFree = nil, nil
+	s.fieldTTLKeys.Store(0)
 }
 
 // each calls fn for every live entry, in index order, until fn returns

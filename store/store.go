@@ -30,6 +30,9 @@ type Options struct {
 	// SetLimits. A process holding one store sets it unless the user set
 	// GOMEMLIMIT.
 	GoMemoryLimit bool
+	// Coll are the encoding thresholds of collections; the zero value
+	// means DefaultCollLimits. SetCollLimits changes them at run time.
+	Coll CollLimits
 }
 
 // Store is the sharded keyspace. Its methods that take no Tx are safe for
@@ -73,6 +76,9 @@ func New(o Options) (*Store, error) {
 		s.shards[i] = newShard(i, o.Hash, &s.memory, &s.hooks)
 	}
 	s.SetLimits(o.Limits)
+	if o.Coll != (CollLimits{}) {
+		s.SetCollLimits(o.Coll)
+	}
 	return s, nil
 }
 

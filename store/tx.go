@@ -29,14 +29,16 @@ func (t Tx) Now() int64 { return t.now }
 func (t Tx) Get(key []byte) ([]byte, bool) {
 	sh, h := t.hashed(key)
 	e, _, ok := sh.lookup(key, h, t.now)
-	if !ok {
+	if !ok || e.isColl() {
 		return nil, false
 	}
 	sh.accessed(e, t.now)
 	return e.value(), true
 }
 
-// Lookup returns key's value and absolute expiry (0 = none).
+// Lookup returns key's value and absolute expiry (0 = none), for a key
+// of any type: a collection's value is its encoding, to be read only
+// through the collection methods (use Type).
 func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
 	sh, h := t.hashed(key)
 	e, _, ok := sh.lookup(key, h, t.now)

@@ -3,10 +3,11 @@ package route
 import "github.com/cachesrv/cachesrv/protocol/resp"
 
 // Forward sends a command to the node at addr and returns its reply, or
-// a TRYAGAIN error reply when the link fails.
-func (r *Router) Forward(addr string, args [][]byte) []byte {
+// a TRYAGAIN error reply when the link fails. proto is the client's
+// protocol version (2 or 3): the reply comes in it.
+func (r *Router) Forward(addr string, args [][]byte, proto int) []byte {
 	c := &call{req: resp.AppendCommand(nil, args...)}
-	r.peers.link(addr).send(c)
+	r.peers.link(addr, proto).send(c)
 	<-c.done
 	return c.result()
 }
@@ -16,6 +17,7 @@ type RemoteCmd struct {
 	Args  [][]byte
 	Addr  string // the owner's RESP address
 	Write bool   // the command may change data
+	Proto int    // the client's protocol version: 3 for RESP3, else RESP2
 }
 
 // ForwardRun forwards a run of consecutive remote commands of one client's
@@ -36,7 +38,7 @@ func (r *Router) ForwardRun(run []RemoteCmd, reply func([]byte)) {
 			pending = pending[:0]
 		}
 		calls[i] = &call{req: resp.AppendCommand(nil, rc.Args...)}
-		r.peers.link(rc.Addr).send(calls[i])
+		r.peers.link(rc.Addr, rc.Proto).send(calls[i])
 		if rc.Write {
 			pending, pendingPeer = append(pending, calls[i]), rc.Addr
 		}

@@ -160,3 +160,24 @@ func (p *peers) helloInsecure(conn net.Conn, rd *bufio.Reader) error {
 	}
 	return err
 }
+
+var helloRESP3Cmd = resp.AppendCommand(nil, []byte("HELLO"), []byte("3"))
+
+// helloRESP3 switches a peer link, after its handshake, to RESP3: what a
+// RESP3 client forwards over it comes back as that client expects it.
+// The peer must answer with RESP3's map; a peer that refuses (an error
+// reply, say NOPROTO) fails the link, rather than relay RESP2 replies to
+// a RESP3 client.
+func helloRESP3(conn net.Conn, rd *bufio.Reader, addr string) error {
+	if _, err := conn.Write(helloRESP3Cmd); err != nil {
+		return err
+	}
+	reply, err := resp.AppendReply(nil, rd)
+	if err != nil {
+		return err
+	}
+	if reply[0] != '%' {
+		return fmt.Errorf("peer %s refused RESP3: %s", addr, resp.Clip(reply, 200))
+	}
+	return nil
+}

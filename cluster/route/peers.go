@@ -74,7 +74,18 @@ type peers struct {
 	tls func() *tls.Config
 
 	mu    sync.Mutex
-	links map[string]*peerLink
+	links map[linkKey]*peerLink
+}
+
+// linkKey names a link: a peer's RESP address and the protocol the link
+// speaks. A peer's reply comes back in the protocol of the link it came
+// by, and must reach the client in the client's: so each peer has a RESP2
+// link and, once a RESP3 client forwards something, a RESP3 one (HELLO 3
+// after the handshake). The client's protocol picks the link per
+// command; a peer's replies are relayed unchanged either way.
+type linkKey struct {
+	addr  string
+	resp3 bool
 }
 
 // forwardStats are one link's counters, which the metrics export.
@@ -96,35 +107,49 @@ type PeerForwardStats struct {
 	BatchSizes [len(ForwardBatchBounds) + 1]uint64
 }
 
-// ForwardStats returns, per peer, what proxy mode forwarded to it.
+// ForwardStats returns, per peer, what proxy mode forwarded to it (over
+// its RESP2 and RESP3 links together).
 func (r *Router) ForwardStats() []PeerForwardStats { return r.peers.snapshot() }
 
 func (p *peers) snapshot() []PeerForwardStats {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]PeerForwardStats, 0, len(p.links))
-	for addr, l := range p.links {
-		ps := PeerForwardStats{Peer: addr, Commands: l.stats.commands.Load(), Batches: l.stats.batches.Load(), Errors: l.stats.errors.Load()}
-		for i := range ps.BatchSizes {
-			ps.BatchSizes[i] = l.stats.sizes[i].Load()
+	byPeer := make(map[string]*PeerForwardStats, len(p.links))
+	for key, l := range p.links {
+		ps := byPeer[key.addr]
+		if ps == nil {
+			ps = &PeerForwardStats{Peer: key.addr}
+			byPeer[key.addr] = ps
 		}
-		out = append(out, ps)
+		ps.Commands += l.stats.commands.Load()
+		ps.Batches += l.stats.batches.Load()
+		ps.Errors += l.stats.errors.Load()
+		for i := range ps.BatchSizes {
+			ps.BatchSizes[i] += l.stats.sizes[i].Load()
+		}
+	}
+	out := make([]PeerForwardStats, 0, len(byPeer))
+	for _, ps := range byPeer {
+		out = append(out, *ps)
 	}
 	slices.SortFunc(out, func(a, b PeerForwardStats) int { return strings.Compare(a.Peer, b.Peer) })
 	return out
 }
 
-func (p *peers) link(addr string) *peerLink {
+// link returns the link to the peer at addr speaking protocol proto (3:
+// RESP3; anything else RESP2), connecting it on first use.
+func (p *peers) link(addr string, proto int) *peerLink {
+	key := linkKey{addr, proto == 3}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.links == nil {
-		p.links = make(map[string]*peerLink)
+		p.links = make(map[linkKey]*peerLink)
 	}
-	l := p.links[addr]
+	l := p.links[key]
 	if l == nil {
-		l = &peerLink{addr: addr, peers: p}
+		l = &peerLink{addr: addr, resp3: key.resp3, peers: p}
 		l.b = batcher.New(forwardBatch, forwardLinger, l.flush)
-		p.links[addr] = l
+		p.links[key] = l
 	}
 	return l
 }
@@ -147,6 +172,7 @@ func (p *peers) close() {
 // dials and writes; a reader goroutine per connection reads replies.
 type peerLink struct {
 	addr  string
+	resp3 bool // the link sent HELLO 3: replies come back in RESP3
 	peers *peers
 	b     *batcher.Batcher[*call]
 	stats forwardStats
@@ -182,7 +208,7 @@ func (l *peerLink) flush(fs []*call) {
 	l.stats.sizes[bucket].Add(1)
 	l.mu.Lock()
 	if l.conn == nil {
-		conn, rd, err := dialPeer(l.addr, l.peers)
+		conn, rd, err := dialPeer(l.addr, l.resp3, l.peers)
 		if err != nil {
 			l.mu.Unlock()
 			for _, f := range fs {
@@ -253,9 +279,10 @@ const PeerALPN = "cachesrv-peer"
 var peerHello = resp.AppendCommand(nil, []byte("CLIENT"), []byte("SETNAME"), []byte(PeerLinkName))
 
 // dialPeer connects to the peer whose RESP address is addr and makes the
-// connection a peer link (peers.hello). With tls-cluster it dials the
-// peer's TLS address instead, and the handshake runs over TLS.
-func dialPeer(addr string, p *peers) (net.Conn, *bufio.Reader, error) {
+// connection a peer link (peers.hello), a RESP3 one if resp3. With
+// tls-cluster it dials the peer's TLS address instead, and the handshake
+// runs over TLS.
+func dialPeer(addr string, resp3 bool, p *peers) (net.Conn, *bufio.Reader, error) {
 	var m cluster.Member
 	if p.member != nil {
 		m = p.member(addr)
@@ -288,6 +315,12 @@ func dialPeer(addr string, p *peers) (net.Conn, *bufio.Reader, error) {
 	if err := p.hello(conn, rd, addr, m.ID); err != nil {
 		conn.Close()
 		return nil, nil, err
+	}
+	if resp3 {
+		if err := helloRESP3(conn, rd, addr); err != nil {
+			conn.Close()
+			return nil, nil, err
+		}
 	}
 	conn.SetDeadline(time.Time{})
 	return conn, rd, nil

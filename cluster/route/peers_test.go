@@ -34,7 +34,7 @@ func TestForwardToSilentPeerFails(t *testing.T) {
 	defer p.close()
 	f := &call{req: resp.AppendCommand(nil, []byte("GET"), []byte("k"))}
 	start := time.Now()
-	p.link(ln.Addr().String()).send(f)
+	p.link(ln.Addr().String(), 2).send(f)
 	select {
 	case <-f.done:
 	case <-time.After(5 * time.Second):

@@ -70,9 +70,10 @@ const (
 
 // Router routes the commands of one node.
 type Router struct {
-	cl    *cluster.Cluster
-	mode  Mode
-	peers *peers
+	cl       *cluster.Cluster
+	mode     Mode
+	peers    *peers
+	tracking trackedPool // client-side caching through this node (tracking.go)
 }
 
 // New returns the router of a node of cl. Its peer links prove cl's
@@ -105,7 +106,10 @@ func memberAt(cl *cluster.Cluster) func(addr string) cluster.Member {
 func (r *Router) Cluster() *cluster.Cluster { return r.cl }
 
 // Close closes the links to other nodes.
-func (r *Router) Close() { r.peers.close() }
+func (r *Router) Close() {
+	r.peers.close()
+	r.tracking.close()
+}
 
 // Route decides where the command name (lower case) with the given keys
 // runs, without side effects. viaPeer says it arrived over another node's

@@ -12,6 +12,13 @@ import (
 type LocalRunner interface {
 	// RunLocal runs a single-key command here and returns its reply.
 	RunLocal(args [][]byte) []byte
+	// Proto is the client's protocol version (2 or 3): the local replies,
+	// the forwarded ones and the merged one are all in it.
+	Proto() int
+	// Tracked reports whether the command is a read of a client that
+	// tracks keys (client-side caching): the parts go over tracked links
+	// (ForwardTracked), one at a time.
+	Tracked() bool
 }
 
 // How proxy mode splits a multi-key command whose keys live on several
@@ -49,6 +56,7 @@ func (r *Router) Split(name string, args [][]byte, local LocalRunner) []byte {
 		return []byte("-ERR wrong number of arguments for '" + name + "' command\r\n")
 	}
 	t := r.cl.Table()
+	proto := local.Proto()
 	parts := make([]*call, 0, (len(args)-1)/spec.step)
 	for i := 1; i < len(args); i += spec.step {
 		subArgs := append([][]byte{[]byte(spec.sub)}, args[i:i+spec.step]...)
@@ -56,9 +64,12 @@ func (r *Router) Split(name string, args [][]byte, local LocalRunner) []byte {
 		if slot := cluster.Slot(args[i]); t.Local(slot) {
 			c.reply = local.RunLocal(subArgs)
 			close(c.done)
+		} else if local.Tracked() {
+			c.reply = r.ForwardTracked(t.Addr(t.Owner(slot)), subArgs, proto)
+			close(c.done)
 		} else {
 			c.req = resp.AppendCommand(nil, subArgs...)
-			r.peers.link(t.Addr(t.Owner(slot))).send(c)
+			r.peers.link(t.Addr(t.Owner(slot)), proto).send(c)
 		}
 		parts = append(parts, c)
 	}
@@ -67,6 +78,10 @@ func (r *Router) Split(name string, args [][]byte, local LocalRunner) []byte {
 		out = append(out, '*')
 		out = strconv.AppendInt(out, int64(len(parts)), 10)
 		out = append(out, "\r\n"...)
+	}
+	null := "$-1\r\n" // MGET's element for a key that failed: nil
+	if proto == 3 {
+		null = "_\r\n"
 	}
 	var sum int64
 	var firstErr *call
@@ -77,7 +92,7 @@ func (r *Router) Split(name string, args [][]byte, local LocalRunner) []byte {
 				firstErr = c
 			}
 			if spec.merge == mergeArray {
-				out = append(out, "$-1\r\n"...)
+				out = append(out, null...)
 			}
 			continue
 		}

@@ -23,6 +23,7 @@ func newRegistry(st *store.Store, srv *protocol.Server) *prometheus.Registry {
 	reg.MustRegister(
 		newStoreCollector(st),
 		newServerCollector(srv),
+		newPubSubCollector(srv),
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		newBuildInfo(),

@@ -302,7 +302,9 @@ func TestProtectedModeInNetworkNamespace(t *testing.T) {
 				t.Fatalf("GET %s through node 2: %v %v", key, got, err)
 			}
 		}
-		if na, nb := ca.DBSize(ctx).Val(), cb.DBSize(ctx).Val(); na == 0 || nb == 0 || na+nb != 100 {
+		na, _ := nodeKeys(ctx, ca)
+		nb, _ := nodeKeys(ctx, cb)
+		if na == 0 || nb == 0 || na+nb != 100 {
 			t.Fatalf("keys held by the nodes: %d and %d, want both some, 100 in all", na, nb)
 		}
 		if got := a.denied(t, remote); !strings.HasPrefix(got, deniedPrefix) {

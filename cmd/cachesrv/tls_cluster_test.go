@@ -232,7 +232,7 @@ func refusedBothWays(t *testing.T, a, b *tlsNode) {
 		}
 	}
 	for _, n := range []*tlsNode{a, b} {
-		if keys, err := n.client(t).DBSize(bg).Result(); err != nil || keys != 0 {
+		if keys, err := nodeKeys(bg, n.client(t)); err != nil || keys != 0 {
 			t.Errorf("%s holds %d keys (%v), want none", n.addr, keys, err)
 		}
 	}

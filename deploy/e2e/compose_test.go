@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -108,9 +109,12 @@ func TestComposeCluster(t *testing.T) {
 	var counts []string
 	total := int64(0)
 	for i, c := range probes {
-		n, err := c.DBSize(context.Background()).Result()
+		n, err := nodeKeys(c)
 		if err != nil || n == 0 {
-			t.Fatalf("DBSIZE on %s: %d, %v", nodes[i], n, err)
+			t.Fatalf("keys on %s (INFO keyspace): %d, %v", nodes[i], n, err)
+		}
+		if all := c.DBSize(context.Background()).Val(); all != numKeys {
+			t.Errorf("DBSIZE through %s = %d, want the cluster's %d (proxy mode counts every node)", nodes[i], all, numKeys)
 		}
 		total += n
 		counts = append(counts, fmt.Sprintf("%s %d", nodes[i], n))
@@ -620,4 +624,19 @@ func (s *summary) add(step string, d time.Duration, detail string) {
 
 func (s *summary) print() {
 	s.t.Logf("summary:\n  %s", strings.Join(s.lines, "\n  "))
+}
+
+// nodeKeys returns the keys one node holds (INFO keyspace): in proxy mode
+// DBSIZE counts the whole cluster's.
+func nodeKeys(c *redis.Client) (int64, error) {
+	info, err := c.Info(context.Background(), "keyspace").Result()
+	if err != nil {
+		return 0, err
+	}
+	_, rest, ok := strings.Cut(info, "db0:keys=")
+	if !ok {
+		return 0, nil
+	}
+	n, _, _ := strings.Cut(rest, ",")
+	return strconv.ParseInt(n, 10, 64)
 }

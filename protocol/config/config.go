@@ -59,16 +59,23 @@ type Config struct {
 	MaxClientsFit atomic.Int64 // most clients the descriptor limit holds; 0 = unknown (maxclients.go)
 	SecretFiles   SecretFiles  // secrets read from files at start (secrets.go)
 
+	Notify       NotifyConfig // notify-keyspace-events, tracking-table-max-keys (notify.go)
 	outputLimits outputLimits // client-output-buffer-limit (clients.go)
 	// MaxMemoryClients is maxmemory-clients: bytes, or a percentage of
 	// maxmemory stored as its negative, as Redis stores it (maxmemory_clients.go).
 	MaxMemoryClients atomic.Int64
+
+	Scripting ScriptingConfig // busy-reply-threshold, lua-undeclared-keys, lua-memory-limit (scripting.go)
+
+	Coll CollConfig // hash-max-listpack-*, set-max-*, lazyfree-lazy-* (collections.go)
+
+	Ops OpsConfig // slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold (ops.go)
 }
 
 // StoreOptions returns the store's options from the settings: its shard
 // count and memory limits. (Tests set the store's clock and hash on top.)
 func (c *Config) StoreOptions() store.Options {
-	return store.Options{Shards: c.Shards, Limits: c.MemoryLimits()}
+	return store.Options{Shards: c.Shards, Limits: c.MemoryLimits(), Coll: c.CollLimits()}
 }
 
 // MemoryLimits returns the maxmemory settings in the store's terms: the

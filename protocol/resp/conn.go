@@ -61,11 +61,13 @@ func (c *Conn) Info(sections ...string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	text, ok := reply.(string)
-	if !ok {
-		return nil, fmt.Errorf("INFO replied %T, not a bulk string", reply)
+	switch text := reply.(type) {
+	case string:
+		return ParseInfo(text), nil
+	case Verbatim: // RESP3
+		return ParseInfo(text.Text), nil
 	}
-	return ParseInfo(text), nil
+	return nil, fmt.Errorf("INFO replied %T, not a bulk string", reply)
 }
 
 // DBSize runs DBSIZE.

@@ -3,9 +3,13 @@
 // links, `cachesrv top`, the benchmarks) the command encoder, the reply
 // reader, INFO parsing and a small connection.
 //
-// The server reads requests with Reader and answers through Writer.
+// The server reads requests with Reader and answers through Writer, in
+// RESP2 or, after HELLO 3, RESP3 (Writer.SetProto): handlers write maps,
+// sets, doubles, nulls and verbatim strings through it, and it writes
+// each in RESP3's type or in RESP2's equivalent, as Redis does.
 // Clients encode commands with AppendCommand and read replies with one of
-// three readers over a *bufio.Reader, all framing replies the same way:
+// three readers over a *bufio.Reader, all framing replies the same way
+// and reading every RESP2 and RESP3 type:
 //
 //   - AppendReply keeps a reply's bytes as they came, for relaying it
 //     (a forwarding link hands a peer's reply to the client unchanged);

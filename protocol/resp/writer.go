@@ -4,6 +4,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/tidwall/redcon"
 )
@@ -14,25 +15,29 @@ import (
 // buffered (Buffered) and write it out before it grows large. The
 // encoding is redcon's (its Append functions), byte for byte Redis's.
 type Writer struct {
-	w     io.Writer
-	b     []byte
-	err   error // the first write error; later writes are dropped
-	proto int   // 2 or 3 (HELLO); the zero value speaks RESP2
+	w   io.Writer
+	b   []byte
+	err error // the first write error; later writes are dropped
+	// proto is 2 or 3 (HELLO); the zero value speaks RESP2. Atomic
+	// because other connections read it (CLIENT LIST's resp=); only the
+	// connection's own goroutine sets it, and a load costs a plain read.
+	proto atomic.Int32
 }
 
 // SetProto makes later replies RESP2 (2) or RESP3 (3).
-func (w *Writer) SetProto(proto int) { w.proto = proto }
+func (w *Writer) SetProto(proto int) { w.proto.Store(int32(proto)) }
 
 // Proto returns the protocol version replies are written in: 2 or 3.
+// Another goroutine may call it.
 func (w *Writer) Proto() int {
-	if w.proto == 3 {
+	if w.RESP3() {
 		return 3
 	}
 	return 2
 }
 
 // RESP3 reports whether replies are written in RESP3.
-func (w *Writer) RESP3() bool { return w.proto == 3 }
+func (w *Writer) RESP3() bool { return w.proto.Load() == 3 }
 
 // maxKeptBuffer is the largest reply buffer kept for reuse after a Flush:
 // a connection that once sent a large reply does not hold its buffer.
@@ -63,7 +68,7 @@ func (w *Writer) Flush() error {
 
 // WriteNull replies with the null bulk string (RESP3: the null).
 func (w *Writer) WriteNull() {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = append(w.b, "_\r\n"...)
 		return
 	}
@@ -73,7 +78,7 @@ func (w *Writer) WriteNull() {
 // WriteMap starts a map of count key-value pairs: RESP3's map, or in
 // RESP2 a flat array of 2*count elements, as Redis sends.
 func (w *Writer) WriteMap(count int) {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = appendHeader(w.b, '%', count)
 		return
 	}
@@ -82,7 +87,7 @@ func (w *Writer) WriteMap(count int) {
 
 // WriteSet starts a set of count elements: RESP3's set, or an array.
 func (w *Writer) WriteSet(count int) {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = appendHeader(w.b, '~', count)
 		return
 	}
@@ -92,7 +97,7 @@ func (w *Writer) WriteSet(count int) {
 // WritePush starts an out-of-band push message of count elements:
 // RESP3's push type, or in RESP2 an array (pub/sub messages).
 func (w *Writer) WritePush(count int) {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = appendHeader(w.b, '>', count)
 		return
 	}
@@ -102,7 +107,7 @@ func (w *Writer) WritePush(count int) {
 // WriteDouble replies with a double: RESP3's double, or in RESP2 a bulk
 // string, formatted as Redis 7.0 does (%.17g; inf, -inf, nan).
 func (w *Writer) WriteDouble(f float64) {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = append(w.b, ',')
 		w.b = AppendDouble(w.b, f)
 		w.b = append(w.b, '\r', '\n')
@@ -127,10 +132,11 @@ func AppendDouble(dst []byte, f float64) []byte {
 
 // WriteBool replies with a boolean: RESP3's, or the integer 1 or 0.
 func (w *Writer) WriteBool(v bool) {
+	resp3 := w.RESP3()
 	switch {
-	case w.proto == 3 && v:
+	case resp3 && v:
 		w.b = append(w.b, "#t\r\n"...)
-	case w.proto == 3:
+	case resp3:
 		w.b = append(w.b, "#f\r\n"...)
 	case v:
 		w.b = redcon.AppendInt(w.b, 1)
@@ -142,7 +148,7 @@ func (w *Writer) WriteBool(v bool) {
 // WriteVerbatim replies with text as RESP3's verbatim string of the given
 // three-letter format ("txt", "mkd"), or in RESP2 a bulk string.
 func (w *Writer) WriteVerbatim(format, text string) {
-	if w.proto != 3 {
+	if !w.RESP3() {
 		w.b = redcon.AppendBulkString(w.b, text)
 		return
 	}
@@ -150,6 +156,19 @@ func (w *Writer) WriteVerbatim(format, text string) {
 	w.b = append(w.b, format...)
 	w.b = append(w.b, ':')
 	w.b = append(w.b, text...)
+	w.b = append(w.b, '\r', '\n')
+}
+
+// WriteBigNumber replies with an integer of any size, given as its
+// decimal digits (with an optional sign): RESP3's big number, or in RESP2
+// a bulk string, as Redis converts one (a script's big_number reply).
+func (w *Writer) WriteBigNumber(digits string) {
+	if !w.RESP3() {
+		w.b = redcon.AppendBulkString(w.b, digits)
+		return
+	}
+	w.b = append(w.b, '(')
+	w.b = append(w.b, digits...)
 	w.b = append(w.b, '\r', '\n')
 }
 
@@ -198,7 +217,7 @@ var nullArray = []byte("*-1\r\n")
 
 // WriteNullArray replies with the null array (RESP3: the null).
 func (w *Writer) WriteNullArray() {
-	if w.proto == 3 {
+	if w.RESP3() {
 		w.b = append(w.b, "_\r\n"...)
 		return
 	}
