@@ -364,6 +364,8 @@ func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
 		s.notifyKeyspace(notifyEvicted, "evicted", key)
 	case store.FieldsExpired:
 		s.notifyKeyspace(notifyHash, "hexpired", key)
+	case store.EmptiedByExpiry:
+		s.notifyKeyspace(notifyGeneric, "del", key) // after "hexpired", as Redis 7.4
 	}
 }
 

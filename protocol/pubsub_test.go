@@ -256,6 +256,19 @@ func TestKeyspaceNotifications(t *testing.T) {
 	c.Rename(ctx, "n", "m")
 	expect("RENAME", "__keyspace@0__:n rename_from", "__keyevent@0__:rename_from n", "__keyspace@0__:m rename_to", "__keyevent@0__:rename_to m")
 
+	// A hash whose last field expires: hexpired, then del (Redis 7.4).
+	c.HSet(ctx, "hx", "f", "v")
+	expect("HSET", "__keyspace@0__:hx hset", "__keyevent@0__:hset hx")
+	if err := c.HPExpire(ctx, "hx", 100*time.Millisecond, "f").Err(); err != nil {
+		t.Fatal(err)
+	}
+	expect("HPEXPIRE", "__keyspace@0__:hx hexpire", "__keyevent@0__:hexpire hx")
+	ts.advance(time.Second)
+	for i := 0; i < 10 && c.Exists(ctx, "hx").Val() == 1; i++ {
+		ts.store.ExpireCycle(0, time.Second)
+	}
+	expect("last field expired", "__keyspace@0__:hx hexpired", "__keyevent@0__:hexpired hx", "__keyspace@0__:hx del", "__keyevent@0__:del hx")
+
 	// Eviction: a small maxmemory and more data than fits.
 	c.ConfigSet(ctx, "notify-keyspace-events", "Ee")
 	c.ConfigSet(ctx, "maxmemory-policy", "allkeys-lru")

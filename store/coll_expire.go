@@ -13,8 +13,12 @@ import "encoding/binary"
 
 // FieldsExpired is the change the hook hears when fields of a hash
 // expired and were removed (Redis's "hexpired" event); when that leaves
-// the hash empty, the hook then hears Written for its deletion ("del").
-const FieldsExpired = Evicted + 1
+// the hash empty, the hook then hears EmptiedByExpiry for its deletion
+// (Redis's "del").
+const (
+	FieldsExpired   = Evicted + 1
+	EmptiedByExpiry = Evicted + 2
+)
 
 func putExpiry(b []byte, at int64) { binary.LittleEndian.PutUint64(b, uint64(at)) }
 
@@ -55,7 +59,7 @@ func (s *shard) dropExpiredSmall(key []byte, h uint64, l loc, e entry, now int64
 	}
 	s.touchAs(key, FieldsExpired)
 	if expired == smallCount(p) {
-		s.remove(key, h, l, Written)
+		s.remove(key, h, l, EmptiedByExpiry)
 		return nil, true, expired
 	}
 	b := append(s.scratch[:0], p[:collHeader]...)
@@ -119,7 +123,7 @@ func (s *shard) reapFields(l loc, e entry, now int64) (gone bool, n int) {
 		s.fieldTTLKeys.Add(-1)
 	}
 	if b.used == 0 {
-		s.remove(key, h, l, Written)
+		s.remove(key, h, l, EmptiedByExpiry)
 		return true, n
 	}
 	s.account(b)
