@@ -102,8 +102,14 @@ func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
 	c.WriteString("OK")
 }
 
+// cmdConfigRewrite writes the settings back into the file the server
+// was started with (config.File.Rewrite), as Redis does.
 func cmdConfigRewrite(c *client, _ [][]byte, _ store.Tx) {
-	c.errorReply("ERR The server is running without a config file")
+	if err := c.srv.cfg.Rewrite(); err != nil {
+		c.errorReply("ERR " + err.Error())
+		return
+	}
+	c.WriteString("OK")
 }
 
 func cmdConfigHelp(c *client, _ [][]byte, _ store.Tx) {
@@ -111,6 +117,6 @@ func cmdConfigHelp(c *client, _ [][]byte, _ store.Tx) {
 		"GET <pattern>", "    Return parameters matching the glob-like <pattern> and their values.",
 		"SET <directive> <value>", "    Set the configuration <directive> to <value>.",
 		"RESETSTAT", "    Reset statistics reported by the INFO command.",
-		"REWRITE", "    Not supported: cachesrv is configured by flags and environment variables.",
+		"REWRITE", "    Rewrite the configuration file.",
 	)
 }

@@ -42,6 +42,14 @@ func parseConfig(args []string, stderr io.Writer) (*config.Config, bool, error) 
 // given as flags (for secretsOnCommandLine), and reads the secret files.
 func parseFlags(args []string, stderr io.Writer) (cfg *config.Config, showVersion bool, given []string, err error) {
 	cfg = config.New()
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		// A configuration file first, as redis-server takes one: the
+		// environment and the flags then override it.
+		if err := cfg.LoadFile(args[0]); err != nil {
+			return nil, false, nil, err
+		}
+		args = args[1:]
+	}
 	fs := flag.NewFlagSet("cachesrv", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	version := fs.Bool("version", false, "print the version and exit")
@@ -54,9 +62,11 @@ func parseFlags(args []string, stderr io.Writer) (cfg *config.Config, showVersio
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: cachesrv [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\n"+
-			"Sizes take Redis's units (100mb, 1gb). Every flag can also be set by the\n"+
-			"environment variable shown; a flag wins over its variable.\n\n")
+		fmt.Fprintf(stderr, "Usage: cachesrv [config-file] [flags]\n\nA sharded in-memory cache server speaking the Redis protocol.\n"+
+			"Sizes take Redis's units (100mb, 1gb). The config file takes the flags'\n"+
+			"names as directives, in redis.conf's syntax (CONFIG REWRITE writes it\n"+
+			"back). Every flag can also be set by the environment variable shown;\n"+
+			"a variable wins over the file, a flag over both.\n\n")
 		for _, s := range config.Settings {
 			def := s.Default
 			if def == "" {

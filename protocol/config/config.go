@@ -59,6 +59,7 @@ type Config struct {
 	MaxClientsFit atomic.Int64 // most clients the descriptor limit holds; 0 = unknown (maxclients.go)
 	SecretFiles   SecretFiles  // secrets read from files at start (secrets.go)
 
+	File         *File        // the configuration file, if one was given (file.go)
 	Notify       NotifyConfig // notify-keyspace-events, tracking-table-max-keys (notify.go)
 	outputLimits outputLimits // client-output-buffer-limit (clients.go)
 	// MaxMemoryClients is maxmemory-clients: bytes, or a percentage of
