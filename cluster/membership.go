@@ -391,6 +391,15 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 	// lets gossip about the old process (retransmitted for about a second)
 	// die out first; reclaimLoop then brings the new one in.
 	mlc.DeadNodeReclaimTime = 2 * time.Second
+	// Failure detection within about 3 s on a LAN (memberlist's LAN
+	// profile took 5 to 13 s): probe twice a second, suspect after 300 ms
+	// without an ack, and declare dead after 3 x 0.5 s of suspicion once
+	// another member confirms it (longer, up to 6 times that, with no
+	// confirmation). bench/failbench measures it.
+	mlc.ProbeInterval = lanProbeInterval
+	mlc.ProbeTimeout = 300 * time.Millisecond
+	mlc.SuspicionMult = 3
+	mlc.GossipInterval = 100 * time.Millisecond
 	if cfg.Fast {
 		mlc.ProbeInterval = 200 * time.Millisecond
 		mlc.ProbeTimeout = 100 * time.Millisecond
@@ -698,6 +707,10 @@ func (c *Cluster) Members() []Member {
 	return ms
 }
 
+// lanProbeInterval is how often memberlist probes a member outside the
+// Fast (test) profile.
+const lanProbeInterval = 500 * time.Millisecond
+
 // suspectAfter is how long a member may go without answering this node's
 // direct probe before Members reports it suspect. memberlist probes one
 // member per probe interval, round robin over a list it reshuffles each
@@ -705,7 +718,7 @@ func (c *Cluster) Members() []Member {
 // rounds leaves room for one lost packet. The interval stretches with this
 // node's own health score, as memberlist's does.
 func (c *Cluster) suspectAfter(members, health int) time.Duration {
-	interval := time.Second
+	interval := lanProbeInterval
 	if c.cfg.Fast {
 		interval = 200 * time.Millisecond
 	}

@@ -57,9 +57,13 @@ func cmdClusterInfo(c *client, _ [][]byte, _ store.Tx) {
 	}
 	epoch := st.RingChanges
 	var b strings.Builder
+	pfail := 0
+	for id := range suspectMembers(cl) {
+		pfail += t.Count(id)
+	}
 	for _, kv := range [][2]any{
-		{"cluster_state", state}, {"cluster_slots_assigned", cluster.NumSlots}, {"cluster_slots_ok", cluster.NumSlots},
-		{"cluster_slots_pfail", 0}, {"cluster_slots_fail", 0}, {"cluster_known_nodes", st.Members},
+		{"cluster_state", state}, {"cluster_slots_assigned", cluster.NumSlots}, {"cluster_slots_ok", cluster.NumSlots - pfail},
+		{"cluster_slots_pfail", pfail}, {"cluster_slots_fail", 0}, {"cluster_known_nodes", st.Members},
 		{"cluster_size", t.Len()}, {"cluster_current_epoch", epoch}, {"cluster_my_epoch", epoch},
 		{"cluster_stats_messages_sent", 0}, {"cluster_stats_messages_received", 0},
 	} {
@@ -94,11 +98,14 @@ func cmdClusterNodes(c *client, _ [][]byte, _ store.Tx) {
 	t := cl.Table()
 	epoch := cl.Stats().RingChanges
 	var b strings.Builder
+	suspect := suspectMembers(cl)
 	for i, id := range t.Nodes() {
 		host, port := hostPort(t.ClientAddr(i))
 		flags := "master"
 		if id == cl.ID() {
 			flags = "myself,master"
+		} else if suspect[id] {
+			flags = "master,fail?" // Redis's PFAIL: probes unanswered, not yet dead
 		}
 		fmt.Fprintf(&b, "%s %s:%d@0 %s - 0 0 %d connected", id, host, port, flags, epoch)
 		for _, r := range t.SlotsOf(id) {
@@ -229,4 +236,18 @@ func cmdClusterGetKeys(c *client, args [][]byte, _ store.Tx) {
 	for _, k := range keys {
 		c.WriteBulk(k)
 	}
+}
+
+// suspectMembers returns the IDs of the members this node suspects: their
+// direct probes have gone unanswered, and they still own their slots until
+// gossip declares them dead. CLUSTER NODES flags them fail? and CLUSTER
+// INFO counts their slots as pfail, as Redis does for PFAIL.
+func suspectMembers(cl *cluster.Cluster) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range cl.Members() {
+		if m.State == cluster.StateSuspect {
+			out[m.ID] = true
+		}
+	}
+	return out
 }

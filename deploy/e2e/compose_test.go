@@ -24,9 +24,9 @@ import (
 
 const (
 	numKeys = 10000
-	// convergeTimeout bounds every wait for the cluster to agree. With
-	// memberlist's LAN profile a killed node is declared dead in about 5-7
-	// s; the rest is margin for a busy machine.
+	// convergeTimeout bounds every wait for the cluster to agree. A killed
+	// node is declared dead in about 2-3.5 s (cluster/membership.go); the
+	// rest is margin for a busy machine.
 	convergeTimeout = 60 * time.Second
 )
 
