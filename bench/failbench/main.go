@@ -72,7 +72,7 @@ func run(kills int) error {
 		if err := start(n); err != nil {
 			return err
 		}
-		defer n.p.Stop(5 * time.Second)
+		defer func() { n.p.Stop(5 * time.Second) }() // the process current then: the victim is restarted
 	}
 	if err := waitMembers(nodes[0].addr, 3, 30*time.Second); err != nil {
 		return err
