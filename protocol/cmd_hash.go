@@ -166,9 +166,16 @@ func cmdHGetAll(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdHDel(c *client, args [][]byte, tx store.Tx) {
+	c.removeElems(tx, store.TypeHash, notifyHash, "hdel", args)
+}
+
+// removeElems serves HDEL and SREM: it removes the fields (members)
+// args[2:] of key args[1], replies with how many there were, and
+// notifies event, then "del" if the key went with its last element.
+func (c *client) removeElems(tx store.Tx, typ store.Type, class byte, event string, args [][]byte) {
 	n := 0
 	for _, f := range args[2:] {
-		ok, err := tx.Remove(args[1], store.TypeHash, f)
+		ok, err := tx.Remove(args[1], typ, f)
 		if c.wrongType(err) {
 			return
 		}
@@ -177,7 +184,7 @@ func cmdHDel(c *client, args [][]byte, tx store.Tx) {
 		}
 	}
 	if n > 0 {
-		c.notify(notifyHash, "hdel", args[1])
+		c.notify(class, event, args[1])
 		if !tx.Exists(args[1]) {
 			c.notify(notifyGeneric, "del", args[1])
 		}

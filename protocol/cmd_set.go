@@ -61,23 +61,7 @@ func cmdSAdd(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdSRem(c *client, args [][]byte, tx store.Tx) {
-	n := 0
-	for _, m := range args[2:] {
-		ok, err := tx.Remove(args[1], store.TypeSet, m)
-		if c.wrongType(err) {
-			return
-		}
-		if ok {
-			n++
-		}
-	}
-	if n > 0 {
-		c.notify(notifySet, "srem", args[1])
-		if !tx.Exists(args[1]) {
-			c.notify(notifyGeneric, "del", args[1])
-		}
-	}
-	c.WriteInt(n)
+	c.removeElems(tx, store.TypeSet, notifySet, "srem", args) // cmd_hash.go
 }
 
 // writeMembers writes members as a set (an array in RESP2).

@@ -8,6 +8,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/cachesrv/cachesrv/protocol/pubsub"
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // tracking is the server side of client-side caching (CLIENT TRACKING):
@@ -251,12 +252,12 @@ var invalidationChannel = []byte("__redis__:invalidate")
 func invalidation(resp3 bool, key []byte) []byte {
 	var b []byte
 	if resp3 {
-		b = pubsub.AppendHeader(b, true, 2)
-		b = pubsub.AppendBulk(b, []byte("invalidate"))
+		b = resp.AppendPushHeader(b, true, 2)
+		b = resp.AppendBulk(b, []byte("invalidate"))
 	} else {
-		b = pubsub.AppendHeader(b, false, 3)
-		b = pubsub.AppendBulk(b, []byte("message"))
-		b = pubsub.AppendBulk(b, invalidationChannel)
+		b = resp.AppendPushHeader(b, false, 3)
+		b = resp.AppendBulk(b, []byte("message"))
+		b = resp.AppendBulk(b, invalidationChannel)
 	}
 	if key == nil {
 		if resp3 {
@@ -265,7 +266,7 @@ func invalidation(resp3 bool, key []byte) []byte {
 		return append(b, "$-1\r\n"...)
 	}
 	b = append(b, "*1\r\n"...)
-	return pubsub.AppendBulk(b, key)
+	return resp.AppendBulk(b, key)
 }
 
 // Bytes per tracked key and per extra client entry, as measured by

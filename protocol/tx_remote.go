@@ -116,7 +116,8 @@ func (c *client) watchRemote(addr string, args [][]byte) {
 	if c.pinned == nil {
 		p, err := c.srv.router.Pin(addr, c.Proto())
 		if err != nil {
-			c.errorReply("TRYAGAIN forwarding to the key's owner failed: " + resp.Clip([]byte(err.Error()), 200))
+			c.failed = true
+			c.WriteRaw(route.TryAgain(err))
 			return
 		}
 		c.pinned = p

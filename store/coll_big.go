@@ -29,8 +29,7 @@ import (
 // Chunks grow from 4 KiB to 64 KiB, so that growing never copies what is
 // there and leaves no garbage behind.
 type bigColl struct {
-	slots  []uint64
-	used   int
+	index  // the store's own fingerprint table (index.go), over records
 	chunks [][]byte
 	tail   int   // chunk being filled, -1 if none
 	total  int64 // bytes of records, live and dead
@@ -55,15 +54,6 @@ func fieldHash(b []byte) uint64 { return xxhash.Sum64(b) }
 func newBig(hash bool) *bigColl { return &bigColl{hash: hash, tail: -1} }
 
 func (b *bigColl) bytes() int64 { return b.caps + int64(len(b.slots))*8 }
-
-func (b *bigColl) home(fp uint32) int { return int(uint64(fp) * uint64(len(b.slots)) >> 32) }
-
-func (b *bigColl) next(i int) int {
-	if i++; i == len(b.slots) {
-		return 0
-	}
-	return i
-}
 
 // rec decodes the record at ref: the element and the record's size.
 func (b *bigColl) rec(ref int) (Elem, int) {
@@ -192,7 +182,7 @@ func (b *bigColl) killRec(ref int) {
 func (b *bigColl) put(el Elem) bool {
 	h := fieldHash(el.Field)
 	if (b.used+1)*growDen > len(b.slots)*growNum {
-		b.resize(max(minIndexSlots, len(b.slots)+len(b.slots)/4))
+		b.rebuild(max(minIndexSlots, len(b.slots)+len(b.slots)/4))
 	}
 	pos, old, found := b.findSlot(el.Field, h)
 	ref := b.appendRec(el)
@@ -238,45 +228,11 @@ func (b *bigColl) del(field []byte) bool {
 	return true
 }
 
-// unslot empties slot i, shifting back displaced entries (index.go's
-// unpointAt), and shrinks the table when it is mostly empty.
+// unslot empties slot i (index.clear) and shrinks the table when it is
+// mostly empty.
 func (b *bigColl) unslot(i int) {
-	n := len(b.slots)
-	dist := func(from, to int) int {
-		if d := to - from; d >= 0 {
-			return d
-		}
-		return to - from + n
-	}
-	for j := b.next(i); ; j = b.next(j) {
-		v := b.slots[j]
-		if v == 0 {
-			break
-		}
-		if h := b.home(uint32(v >> 32)); dist(h, j) >= dist(i, j) {
-			b.slots[i] = v
-			i = j
-		}
-	}
-	b.slots[i] = 0
-	b.used--
-	if b.used*8 < len(b.slots) && len(b.slots) > minIndexSlots {
-		b.resize(len(b.slots) / 2)
-	}
-}
-
-func (b *bigColl) resize(n int) {
-	old := b.slots
-	b.slots = make([]uint64, n)
-	for _, v := range old {
-		if v == 0 {
-			continue
-		}
-		i := b.home(uint32(v >> 32))
-		for b.slots[i] != 0 {
-			i = b.next(i)
-		}
-		b.slots[i] = v
+	if b.clear(i) {
+		b.rebuild(len(b.slots) / 2)
 	}
 }
 

@@ -154,7 +154,7 @@ func smallApply(dst, p []byte, typ Type, el Elem, mode PutMode, lim *CollLimits)
 // bigFromSmall builds a table holding small payload p's elements.
 func bigFromSmall(p []byte) *bigColl {
 	b := newBig(Type(p[0]) == TypeHash)
-	b.resize(max(minIndexSlots, smallCount(p)*2))
+	b.rebuild(max(minIndexSlots, smallCount(p)*2))
 	smallEach(p, func(el Elem, _, _ int) bool { b.put(el); return true })
 	return b
 }

@@ -98,7 +98,15 @@ func (s *shard) unpoint(key []byte, h uint64) {
 // unpointAt empties slot i, shifting back the entries after it that
 // probing had displaced, so that no tombstones are needed.
 func (s *shard) unpointAt(i int) {
-	x := &s.idx
+	if s.idx.clear(i) {
+		s.resizeIndex(len(s.idx.slots) / 2)
+	}
+}
+
+// clear empties slot i, shifting back the entries displaced past it so
+// that every entry stays reachable from its home slot, and reports
+// whether the table is now mostly empty and should shrink by half.
+func (x *index) clear(i int) (shrink bool) {
 	n := len(x.slots)
 	dist := func(from, to int) int { // cyclic distance from slot from to slot to
 		if d := to - from; d >= 0 {
@@ -119,14 +127,18 @@ func (s *shard) unpointAt(i int) {
 	}
 	x.slots[i] = 0
 	x.used--
-	if x.used*8 < len(x.slots) && len(x.slots) > minIndexSlots {
-		s.resizeIndex(len(x.slots) / 2)
-	}
+	return x.used*8 < len(x.slots) && len(x.slots) > minIndexSlots
 }
 
 // resizeIndex rebuilds the table with n slots.
 func (s *shard) resizeIndex(n int) {
-	x := &s.idx
+	old := len(s.idx.slots)
+	s.idx.rebuild(n)
+	s.addMem(int64(n-old) * 8)
+}
+
+// rebuild moves the entries to a new table of n slots.
+func (x *index) rebuild(n int) {
 	old := x.slots
 	x.slots = make([]uint64, n)
 	x.resizes++
@@ -140,7 +152,6 @@ func (s *shard) resizeIndex(n int) {
 		}
 		x.slots[i] = v
 	}
-	s.addMem(int64(n-len(old)) * 8)
 }
 
 // scanEnd is the cursor value after the last fingerprint.

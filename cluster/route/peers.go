@@ -54,7 +54,7 @@ type call struct {
 // failed (the client retries; the key's owner may have just changed).
 func (c *call) result() []byte {
 	if c.err != nil {
-		return []byte("-TRYAGAIN forwarding to the key's owner failed: " + resp.Clip([]byte(c.err.Error()), 200) + "\r\n")
+		return TryAgain(c.err)
 	}
 	return c.reply
 }

@@ -75,7 +75,7 @@ func (r *Router) OnInvalidate(fn Invalidator) {
 func (r *Router) ForwardTracked(addr string, args [][]byte, proto int) []byte {
 	t, err := r.trackedPeer(addr)
 	if err != nil {
-		return tryAgain(err)
+		return TryAgain(err)
 	}
 	i := 0
 	if proto == 3 {
@@ -83,19 +83,19 @@ func (r *Router) ForwardTracked(addr string, args [][]byte, proto int) []byte {
 	}
 	tc, err := t.get(r, i)
 	if err != nil {
-		return tryAgain(err)
+		return TryAgain(err)
 	}
 	tc.conn.SetDeadline(time.Now().Add(forwardTimeout))
 	if _, err := tc.conn.Write(resp.AppendCommand(nil, args...)); err != nil {
 		tc.conn.Close()
-		return tryAgain(err)
+		return TryAgain(err)
 	}
 	var reply []byte
 	for {
 		reply, err = resp.AppendReply(reply[:0], tc.rd)
 		if err != nil {
 			tc.conn.Close()
-			return tryAgain(err)
+			return TryAgain(err)
 		}
 		if len(reply) == 0 || reply[0] != '>' {
 			break // a push (tracking-redir-broken) is not the reply
@@ -106,7 +106,9 @@ func (r *Router) ForwardTracked(addr string, args [][]byte, proto int) []byte {
 	return reply
 }
 
-func tryAgain(err error) []byte {
+// TryAgain is the reply to a command whose forwarding failed: cluster
+// clients retry on TRYAGAIN (the key's owner may have just changed).
+func TryAgain(err error) []byte {
 	return []byte("-TRYAGAIN forwarding to the key's owner failed: " + resp.Clip([]byte(err.Error()), 200) + "\r\n")
 }
 
@@ -283,7 +285,7 @@ func (r *Router) Mode() Mode { return r.mode }
 func (r *Router) ForwardTx(addr string, cmds [][][]byte, proto int, tracked bool) ([]byte, [][]byte) {
 	p, err := r.Pin(addr, proto)
 	if err != nil {
-		return tryAgain(err), nil
+		return TryAgain(err), nil
 	}
 	defer p.Release(false)
 	return p.Tx(cmds)
@@ -293,7 +295,7 @@ func (r *Router) ForwardTx(addr string, cmds [][][]byte, proto int, tracked bool
 // client's WATCH, if any): see ForwardTx.
 func (p *Pinned) Tx(cmds [][][]byte) ([]byte, [][]byte) {
 	if p.tc == nil {
-		return tryAgain(errors.New("the connection to the keys' owner was lost")), nil
+		return TryAgain(errors.New("the connection to the keys' owner was lost")), nil
 	}
 	tc := p.tc
 	req := resp.AppendCommand(nil, []byte("MULTI"))
@@ -304,7 +306,7 @@ func (p *Pinned) Tx(cmds [][][]byte) ([]byte, [][]byte) {
 	tc.conn.SetDeadline(time.Now().Add(forwardTimeout))
 	fail := func(err error) ([]byte, [][]byte) {
 		p.lost()
-		return tryAgain(err), nil
+		return TryAgain(err), nil
 	}
 	if _, err := tc.conn.Write(req); err != nil {
 		return fail(err)
@@ -457,17 +459,17 @@ func (r *Router) Pin(addr string, proto int) (*Pinned, error) {
 // (Release drops it).
 func (p *Pinned) Do(args [][]byte) []byte {
 	if p.tc == nil {
-		return tryAgain(errors.New("the connection to the keys' owner was lost"))
+		return TryAgain(errors.New("the connection to the keys' owner was lost"))
 	}
 	p.tc.conn.SetDeadline(time.Now().Add(forwardTimeout))
 	if _, err := p.tc.conn.Write(resp.AppendCommand(nil, args...)); err != nil {
 		p.lost()
-		return tryAgain(err)
+		return TryAgain(err)
 	}
 	reply, err := readReply(p.tc.rd, nil)
 	if err != nil {
 		p.lost()
-		return tryAgain(err)
+		return TryAgain(err)
 	}
 	p.tc.conn.SetDeadline(time.Time{})
 	return reply

@@ -1,8 +1,9 @@
 package pubsub
 
 import (
-	"strconv"
 	"sync"
+
+	"github.com/cachesrv/cachesrv/protocol/resp"
 )
 
 // Message is one published message, encoded at most once per protocol
@@ -29,34 +30,13 @@ func (m *Message) Encode(resp3 bool) []byte {
 		if m.Pattern != nil {
 			n = 4
 		}
-		b := AppendHeader(nil, resp3, n)
-		b = AppendBulk(b, []byte(m.Kind))
+		b := resp.AppendPushHeader(nil, resp3, n)
+		b = resp.AppendBulk(b, []byte(m.Kind))
 		if m.Pattern != nil {
-			b = AppendBulk(b, m.Pattern)
+			b = resp.AppendBulk(b, m.Pattern)
 		}
-		b = AppendBulk(b, m.Channel)
-		m.enc[i] = AppendBulk(b, m.Payload)
+		b = resp.AppendBulk(b, m.Channel)
+		m.enc[i] = resp.AppendBulk(b, m.Payload)
 	})
 	return m.enc[i]
-}
-
-// AppendHeader appends the header of an out-of-band message of n
-// elements: a RESP3 push, or in RESP2 an array.
-func AppendHeader(b []byte, resp3 bool, n int) []byte {
-	if resp3 {
-		b = append(b, '>')
-	} else {
-		b = append(b, '*')
-	}
-	b = strconv.AppendInt(b, int64(n), 10)
-	return append(b, '\r', '\n')
-}
-
-// AppendBulk appends a bulk string.
-func AppendBulk(b, s []byte) []byte {
-	b = append(b, '$')
-	b = strconv.AppendInt(b, int64(len(s)), 10)
-	b = append(b, '\r', '\n')
-	b = append(b, s...)
-	return append(b, '\r', '\n')
 }

@@ -96,13 +96,20 @@ func (w *Writer) WriteSet(count int) {
 
 // WritePush starts an out-of-band push message of count elements:
 // RESP3's push type, or in RESP2 an array (pub/sub messages).
-func (w *Writer) WritePush(count int) {
-	if w.RESP3() {
-		w.b = appendHeader(w.b, '>', count)
-		return
+func (w *Writer) WritePush(count int) { w.b = AppendPushHeader(w.b, w.RESP3(), count) }
+
+// AppendPushHeader appends the header of a push message of count
+// elements, for encoders outside a Writer (a message published once and
+// delivered to many connections): RESP3's push type, or a RESP2 array.
+func AppendPushHeader(b []byte, resp3 bool, count int) []byte {
+	if resp3 {
+		return appendHeader(b, '>', count)
 	}
-	w.b = redcon.AppendArray(w.b, count)
+	return redcon.AppendArray(b, count)
 }
+
+// AppendBulk appends a bulk string, encoded as the Writer encodes one.
+func AppendBulk(b, bulk []byte) []byte { return redcon.AppendBulk(b, bulk) }
 
 // WriteDouble replies with a double: RESP3's double, or in RESP2 a bulk
 // string, formatted as Redis 7.0 does (%.17g; inf, -inf, nan).
