@@ -94,6 +94,7 @@ type scripting struct {
 	// busy counts runs past busy-reply-threshold: dispatch reads it on
 	// every command (one atomic load) and looks further only when set.
 	busy atomic.Int32
+	mem  memWatch // lua-memory-limit for scripts past their first check
 	mu   sync.Mutex
 	long map[*scriptRun]struct{} // the busy runs
 
@@ -119,10 +120,8 @@ type scriptRun struct {
 	marked   bool        // counted in scripting.busy
 	wrote    atomic.Bool // it called a write command: no longer killable
 	kill     atomic.Bool
-	heapBase uint64        // the heap when it started (lua-memory-limit)
-	done     chan struct{} // closed when it ends; stops its memory watchdog
-	watched  chan struct{} // closed by the watchdog as it returns
-	args     [][]byte      // the command (FUNCTION STATS), valid while it runs
+	heapBase uint64   // the heap when it started (lua-memory-limit)
+	args     [][]byte // the command (FUNCTION STATS), valid while it runs
 }
 
 // scriptCtx is a client's script machinery, kept between calls: the
@@ -223,9 +222,8 @@ func (c *client) runLocked(h *scriptCtx, args, keys [][]byte, tx store.Tx, readO
 	}
 	defer sc.unmark(&h.run)
 	defer func() {
-		if h.run.done != nil {
-			close(h.run.done) // stops the memory watchdog,
-			<-h.run.watched   // which must be gone before h.call is reused
+		if h.run.heapBase != 0 {
+			sc.mem.remove(&h.call) // before h.call is reused
 		}
 	}()
 	if run() {
@@ -374,8 +372,7 @@ func (h *scriptCtx) Check() string {
 		// Taken at the first check, not at the start: most scripts end
 		// before their first check and never pay for reading the heap.
 		r.heapBase = heapInUse()
-		r.done, r.watched = make(chan struct{}), make(chan struct{})
-		go watchScriptMemory(&h.call, r.heapBase, limit, r.done, r.watched)
+		h.c.srv.scripting.mem.add(&h.call, r.heapBase, limit)
 	} else if limit > 0 {
 		if grown := int64(heapInUse()) - int64(r.heapBase); grown > limit {
 			return "ERR Script used more memory than lua-memory-limit (" + strconv.FormatInt(limit, 10) + " bytes) allows"
@@ -388,26 +385,66 @@ func (h *scriptCtx) Check() string {
 // the heap.
 const scriptMemoryPoll = time.Millisecond
 
-// watchScriptMemory stops the script of call once the heap has grown more
-// than limit since base, until done closes. The checks every few hundred
-// instructions miss a script whose single instructions allocate a lot
-// (each s = s .. s doubles a string); polling by time bounds the
-// overshoot to what one millisecond of copying adds, plus the
-// concatenation under way.
-func watchScriptMemory(call *script.Call, base uint64, limit int64, done <-chan struct{}, watched chan<- struct{}) {
-	defer close(watched)
-	t := time.NewTicker(scriptMemoryPoll)
-	defer t.Stop()
+// memWatch is one goroutine, started at the first long script, that
+// reads the heap every scriptMemoryPoll while scripts run and stops those
+// past lua-memory-limit. The checks every few hundred instructions miss a
+// script whose single instructions allocate a lot (each s = s .. s
+// doubles a string); polling by time bounds the overshoot to what a
+// millisecond of copying adds, plus the concatenation under way. One
+// shared goroutine, not one per script: a script that runs a few dozen
+// instructions (EVALSHA of three commands) pays a map insert and delete.
+type memWatch struct {
+	mu   sync.Mutex
+	runs map[*script.Call]memWatched
+	wake chan struct{}
+}
+
+type memWatched struct {
+	base  uint64
+	limit int64
+}
+
+func (w *memWatch) add(call *script.Call, base uint64, limit int64) {
+	w.mu.Lock()
+	if w.runs == nil {
+		w.runs, w.wake = map[*script.Call]memWatched{}, make(chan struct{}, 1)
+		go w.loop()
+	}
+	w.runs[call] = memWatched{base, limit}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// remove stops watching call; once it returns the watcher no longer
+// touches it.
+func (w *memWatch) remove(call *script.Call) {
+	w.mu.Lock()
+	delete(w.runs, call)
+	w.mu.Unlock()
+}
+
+func (w *memWatch) loop() {
 	for {
-		select {
-		case <-done:
-			return
-		case <-t.C:
-			if int64(heapInUse())-int64(base) > limit {
-				call.Stop("ERR Script used more memory than lua-memory-limit (" + strconv.FormatInt(limit, 10) + " bytes) allows")
-				return
+		w.mu.Lock()
+		n := len(w.runs)
+		w.mu.Unlock()
+		if n == 0 {
+			<-w.wake
+			continue
+		}
+		time.Sleep(scriptMemoryPoll)
+		heap := int64(heapInUse())
+		w.mu.Lock()
+		for call, m := range w.runs {
+			if heap-int64(m.base) > m.limit {
+				call.Stop("ERR Script used more memory than lua-memory-limit (" + strconv.FormatInt(m.limit, 10) + " bytes) allows")
+				delete(w.runs, call)
 			}
 		}
+		w.mu.Unlock()
 	}
 }
 
