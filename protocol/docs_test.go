@@ -11,6 +11,7 @@ var (
 	docsValidGroups = map[string]bool{
 		"connection": true, "string": true, "generic": true, "server": true, "transactions": true, "cluster": true,
 		"hash": true, "set": true, "scripting": true, "pubsub": true,
+		"sorted-set": true, "list": true, "bitmap": true, "hyperloglog": true, "geo": true,
 	}
 	docsValidTypes = map[string]bool{
 		"key": true, "string": true, "integer": true, "double": true, "pattern": true,

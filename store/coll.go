@@ -369,8 +369,11 @@ func smallSplice(dst, p []byte, enc uint8, off, end int, repl *Elem) []byte {
 	return b
 }
 
-func (s *shard) bigPayload(typ Type, handle uint32) []byte {
-	b := append(s.scratch[:0], byte(typ), encHashtable, 0, 0)
+// bigPayload is the payload of an entry whose collection lives in the
+// shard's table of large values under handle, with encoding enc
+// (encHashtable, encSkiplist, encQuicklist).
+func (s *shard) bigPayload(typ Type, enc uint8, handle uint32) []byte {
+	b := append(s.scratch[:0], byte(typ), enc, 0, 0)
 	b = append(b, byte(handle), byte(handle>>8), byte(handle>>16), byte(handle>>24))
 	s.scratch = b
 	return b
@@ -394,12 +397,38 @@ func (s *shard) writeColl(key []byte, h uint64, l loc, e entry, p []byte) entry 
 
 func (e entry) setCollLen(n int) { e.setValLen(uint32(n) | collBit) }
 
-// Collections too big for the entry live in the shard's table of bigColl,
-// referred to by handle: one pointer per large collection, none per
-// element.
-func (s *shard) bigOf(p []byte) *bigColl { return s.big[bigHandle(p)] }
+// bigValue is a collection too big for its entry: a hash's or set's
+// hashtable (bigColl), and the large forms of sorted sets and lists. Each
+// keeps its elements in pointer-free memory of its own; the shard holds
+// one pointer per large collection, none per element.
+type bigValue interface {
+	// bytes is the memory it holds now.
+	bytes() int64
+	// accounted is what the shard's memory count holds of it, kept by
+	// account and detachBig.
+	accounted() *int64
+	// cloneValue returns a deep copy, with nothing accounted, for COPY.
+	cloneValue() bigValue
+}
 
-func (s *shard) addBig(b *bigColl) uint32 {
+// isBigEnc reports whether a payload of encoding enc refers to the shard's
+// table of large values by handle instead of holding its elements.
+func isBigEnc(enc uint8) bool {
+	return enc == encHashtable || enc == encSkiplist || enc == encQuicklist
+}
+
+// Collections too big for the entry live in the shard's table of
+// bigValue, referred to by handle. bigOf is the hashtable of a hash or set
+// (nil if the handle was detached, as Rename does).
+func (s *shard) bigOf(p []byte) *bigColl {
+	b, _ := s.big[bigHandle(p)].(*bigColl)
+	return b
+}
+
+// bigValueOf is the large value payload p refers to.
+func (s *shard) bigValueOf(p []byte) bigValue { return s.big[bigHandle(p)] }
+
+func (s *shard) addBig(b bigValue) uint32 {
 	if n := len(s.bigFree); n > 0 {
 		h := s.bigFree[n-1]
 		s.bigFree = s.bigFree[:n-1]
@@ -415,21 +444,23 @@ func (s *shard) addBig(b *bigColl) uint32 {
 // is all a delete costs: the collector frees a pointer-free slice without
 // reading it, so deleting a hash of millions of fields does not stall the
 // shard (Redis's lazyfree, for free).
-func (s *shard) detachBig(handle uint32) *bigColl {
+func (s *shard) detachBig(handle uint32) bigValue {
 	b := s.big[handle]
 	s.big[handle] = nil
 	s.bigFree = append(s.bigFree, handle)
 	if b != nil {
-		s.addMem(-b.mem)
-		b.mem = 0
+		m := b.accounted()
+		s.addMem(-*m)
+		*m = 0
 	}
 	return b
 }
 
 // account brings the shard's memory count up to date with b's size.
-func (s *shard) account(b *bigColl) {
-	if d := b.bytes() - b.mem; d != 0 {
-		b.mem += d
+func (s *shard) account(b bigValue) {
+	m := b.accounted()
+	if d := b.bytes() - *m; d != 0 {
+		*m += d
 		s.addMem(d)
 	}
 }
@@ -466,15 +497,18 @@ func (s *shard) forgetColl(e entry) {
 	if s.hasFieldTTLs(p) {
 		s.fieldTTLKeys.Add(-1)
 	}
-	if h := bigHandle(p); collEnc(p) == encHashtable && s.big[h] != nil {
+	if h := bigHandle(p); isBigEnc(collEnc(p)) && s.big[h] != nil {
 		s.detachBig(h)
 	}
 }
 
 // collBytes is what a collection holds outside its entry.
 func (s *shard) collBytes(e entry) int64 {
-	if !e.isColl() || collEnc(e.value()) != encHashtable {
+	if !e.isColl() || !isBigEnc(collEnc(e.value())) {
 		return 0
 	}
-	return s.bigOf(e.value()).bytes()
+	if b := s.bigValueOf(e.value()); b != nil {
+		return b.bytes()
+	}
+	return 0
 }

@@ -336,6 +336,9 @@ func (b *bigColl) scan(lo uint64, count int, fn func(Elem)) uint64 {
 	return hi
 }
 
+func (b *bigColl) accounted() *int64    { return &b.mem }
+func (b *bigColl) cloneValue() bigValue { return b.clone() }
+
 // clone returns a deep copy, for COPY.
 func (b *bigColl) clone() *bigColl {
 	c := *b

@@ -21,18 +21,18 @@ func (t Tx) transfer(src, dst []byte, move bool) bool {
 	at := e.expireAt()
 	val := bytes.Clone(e.value())
 	coll := e.isColl()
-	var b *bigColl
-	if coll && collEnc(val) == encHashtable {
+	var b bigValue
+	if coll && isBigEnc(collEnc(val)) {
 		if move {
 			// Taken out before src goes, so that deleting src does not
 			// drop it.
 			b = ssh.detachBig(bigHandle(val))
 		} else {
-			b = ssh.bigOf(val).clone()
+			b = ssh.bigValueOf(val).cloneValue()
 		}
 	}
 	if move {
-		if b != nil && b.ttls > 0 {
+		if bc, ok := b.(*bigColl); ok && bc.ttls > 0 {
 			// detachBig emptied the handle: forgetColl below cannot see
 			// the table's field expiries, so count them here.
 			ssh.fieldTTLKeys.Add(-1)

@@ -80,7 +80,7 @@ func (t Tx) PutMany(key []byte, typ Type, mode PutMode, els ...Elem) (added int,
 	}
 	if e == nil || collEnc(e.value()) != encHashtable {
 		// A new table: point the entry at it.
-		p := sh.bigPayload(typ, sh.addBig(b))
+		p := sh.bigPayload(typ, encHashtable, sh.addBig(b))
 		if e == nil {
 			ne := sh.insert(key, h, p, len(p), 0, t.now)
 			ne.setCollLen(len(p))

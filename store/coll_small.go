@@ -24,6 +24,11 @@ import (
 //	               little-endian signed integers of that width, ascending
 //	encHashtable   [4:8) a handle into the shard's table of large
 //	               collections (coll_big.go)
+//	encSkiplist    [4:8) a handle: a large sorted set
+//	encQuicklist   [4:8) a handle: a large list
+//
+// The three refer to the table (isBigEnc). A small sorted set or list is
+// encListpack with its own element layout, told apart by the type byte.
 //
 // A small collection turns into a hashtable past Redis's thresholds (the
 // *-max-listpack-* and set-max-intset-entries settings, CollLimits); like
@@ -33,6 +38,8 @@ const (
 	encListpackEx = 2
 	encIntset     = 3
 	encHashtable  = 4
+	encSkiplist   = 5
+	encQuicklist  = 6
 
 	collHeader = 4
 	// maxSmall is the most elements a small encoding counts in its 16

@@ -38,10 +38,10 @@ type shard struct {
 
 	watches map[string][]*Watch // keys some client WATCHes; nil when none
 
-	// Collections (coll.go): the hashtables too big for an entry, by
+	// Collections (coll.go): the large values too big for an entry, by
 	// handle, and the handles free for reuse; the hashes whose fields
 	// have expiries; scratch space for re-encoding small ones.
-	big          []*bigColl
+	big          []bigValue
 	bigFree      []uint32
 	fieldTTLKeys atomic.Int64
 	scratch      []byte

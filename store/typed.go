@@ -13,9 +13,11 @@ const (
 	TypeString
 	TypeHash
 	TypeSet
+	TypeZSet
+	TypeList
 )
 
-var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeHash: "hash", TypeSet: "set"}
+var typeNames = [...]string{TypeNone: "none", TypeString: "string", TypeHash: "hash", TypeSet: "set", TypeZSet: "zset", TypeList: "list"}
 
 // String is the name TYPE replies with.
 func (t Type) String() string { return typeNames[t] }
@@ -96,6 +98,10 @@ func (t Tx) Encoding(key []byte) (string, bool) {
 		return "listpackex", true
 	case encIntset:
 		return "intset", true
+	case encSkiplist:
+		return "skiplist", true
+	case encQuicklist:
+		return "quicklist", true
 	}
 	return "hashtable", true
 }
