@@ -36,6 +36,10 @@ type meta struct {
 	// node's own count is used, so every node computes the same table even
 	// if their configurations disagree.
 	VNodes int `json:"vn"`
+	// Leaving is set by a node about to leave gracefully (Leave), just
+	// before it announces the leave: the others then know it is handing
+	// off its keys, not failing (memberlist reports both as a leave).
+	Leaving bool `json:"leaving,omitempty"`
 }
 
 // encode is JSON: small, self-describing and forgiving of fields added later,

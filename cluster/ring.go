@@ -51,7 +51,8 @@ type Table struct {
 	addrs []string         // RESP address per node; "" when built by BuildTable
 	// Address announced to clients per node; "" where none (Addr applies).
 	clientAddrs []string
-	self        int // index of the local node, -1 if none (BuildTable)
+	self        int   // index of the local node, -1 if none (BuildTable)
+	vnodes      []int // virtual nodes per node, to rebuild the ring (Without)
 }
 
 // SlotRange is a run of consecutive slots First…Last (inclusive, as Redis
@@ -98,10 +99,11 @@ func buildTable(specs []nodeSpec, self string) *Table {
 		panic(fmt.Sprintf("cluster: %d nodes, at most %d supported", len(specs), noOwner-1))
 	}
 
-	t := &Table{nodes: make([]string, len(specs)), addrs: make([]string, len(specs)), clientAddrs: make([]string, len(specs)), self: -1}
+	t := &Table{nodes: make([]string, len(specs)), addrs: make([]string, len(specs)), clientAddrs: make([]string, len(specs)), self: -1,
+		vnodes: make([]int, len(specs))}
 	total := 0
 	for i, s := range specs {
-		t.nodes[i], t.addrs[i], t.clientAddrs[i] = s.id, s.addr, s.clientAddr
+		t.nodes[i], t.addrs[i], t.clientAddrs[i], t.vnodes[i] = s.id, s.addr, s.clientAddr, s.vnodes
 		if s.id == self && self != "" {
 			t.self = i
 		}

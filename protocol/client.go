@@ -99,6 +99,7 @@ type client struct {
 	captureBuf bytes.Buffer
 
 	script *scriptCtx // the state of scripts this client runs (cmd_scripting.go)
+	blk    blockState // BLPOP and the like (blocking.go)
 
 	monitorScratch monitorScratch // what MONITOR lines of its commands are built with (cmd_monitor.go)
 	reply          replyState     // CLIENT REPLY OFF / SKIP (cmd_connection_ops.go)
@@ -283,6 +284,9 @@ func (c *client) info() string {
 	}
 	if c.noEvict.Load() {
 		flags += "e"
+	}
+	if c.srv.blocking.isBlocked(c.id) {
+		flags += "b" // blocking.go
 	}
 	if c.srv.ops.monitors.monitoring(c) {
 		flags += "O" // MONITOR (cmd_monitor.go)

@@ -113,7 +113,7 @@ func waitConverged(t testing.TB, nodes []*testNode, members int) time.Duration {
 }
 
 func plainClient(t testing.TB, addr string) *redis.Client {
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, ReadTimeout: testIOTimeout, WriteTimeout: testIOTimeout})
 	t.Cleanup(func() { c.Close() })
 	return c
 }

@@ -234,21 +234,31 @@ func cmdClientUnpause(c *client, _ [][]byte, _ store.Tx) {
 	c.WriteString("OK")
 }
 
-// cmdClientUnblock answers 0, as Redis does for a client that is not
-// blocked: cachesrv has no blocking commands yet.
+// cmdClientUnblock unblocks a client blocked by BLPOP and the like
+// (blocking.go): 1 if it was blocked, 0 if not.
 func cmdClientUnblock(c *client, args [][]byte, _ store.Tx) {
 	if len(args) > 4 {
 		c.errorReply("ERR unknown subcommand or wrong number of arguments for '" + resp.Clip(args[1], 128) + "'. Try CLIENT HELP.")
 		return
 	}
-	if _, ok := c.intArg(args[2]); !ok {
+	id, ok := c.intArg(args[2])
+	if !ok {
 		return
 	}
+	mode := unblockTimeout
 	if len(args) == 4 {
-		if r := strings.ToLower(string(args[3])); r != "timeout" && r != "error" {
+		switch strings.ToLower(string(args[3])) {
+		case "timeout":
+		case "error":
+			mode = unblockError
+		default:
 			c.errorReply("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 			return
 		}
+	}
+	if c.srv.blocking.unblockClient(id, mode) {
+		c.WriteInt64(1)
+		return
 	}
 	c.WriteInt64(0)
 }

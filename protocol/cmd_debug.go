@@ -81,12 +81,13 @@ func debugObject(c *client, key []byte) {
 	tx := st.Tx()
 	enc, ok := tx.Encoding(key)
 	size, _ := tx.MemoryUsage(key)
+	access, _ := tx.Access(key)
 	st.UnlockShard(i, false)
 	if !ok {
 		c.errorReply("ERR no such key")
 		return
 	}
-	c.WriteString(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:0 lru_seconds_idle:0", enc, size))
+	c.WriteString(fmt.Sprintf("Value at:0x0 refcount:1 encoding:%s serializedlength:%d lru:0 lru_seconds_idle:%d", enc, size, access.Idle))
 }
 
 // parseMemory parses a memory value as Redis's memtoull does: digits with

@@ -93,7 +93,7 @@ func infoClients(s *Server, b *strings.Builder) {
 	field(b, "maxclients", s.cfg.MaxClients.Load())
 	field(b, "client_recent_max_input_buffer", maxIn)
 	field(b, "client_recent_max_output_buffer", maxOut)
-	field(b, "blocked_clients", 0)
+	field(b, "blocked_clients", s.blockedClients())
 	clients, _, _, _ := s.trackingInfo()
 	field(b, "tracking_clients", clients)
 }

@@ -132,7 +132,7 @@ func (c *client) monitorLine(b []byte, cmd *command, args [][]byte, now time.Tim
 	b = strconv.AppendInt(b, us, 10)
 	b[len(b)-7] = '.'
 	b = append(b, " [0 "...)
-	if c.script != nil && c.Writer == c.script.w {
+	if c.runningScript() {
 		b = append(b, "lua"...)
 	} else {
 		b = append(b, c.monitorScratch.addr...)

@@ -4,10 +4,12 @@ import (
 	"github.com/cachesrv/cachesrv/store"
 )
 
-// OBJECT ENCODING and REFCOUNT: what Redis's debugging helpers report that
-// applies here. (IDLETIME and FREQ are not served: the store keeps a
-// 16-bit access clock or counter per entry only under the policy that
-// uses it, see store/meta.go.)
+// OBJECT ENCODING, FREQ, IDLETIME and REFCOUNT: what Redis's debugging
+// helpers report that applies here. FREQ and IDLETIME read the 16 bits of
+// eviction bookkeeping each entry keeps (store/meta.go): an LFU counter
+// under the LFU policies, an access clock under every other, so each
+// answers under the policies Redis answers it under, with Redis's errors
+// under the others.
 func init() {
 	sub := func(name string, run handler) *command {
 		return &command{name: name, arity: 3, flags: flagReadonly, firstKey: 2, lastKey: 2, keyStep: 1,
@@ -15,6 +17,8 @@ func init() {
 	}
 	register(&command{name: "object", arity: -2, acl: []string{"slow"}, subs: subcommands(
 		sub("encoding", cmdObjectEncoding),
+		sub("freq", cmdObjectFreq),
+		sub("idletime", cmdObjectIdletime),
 		sub("refcount", cmdObjectRefcount),
 		&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"keyspace", "slow"}, run: cmdObjectHelp},
 	)})
@@ -27,6 +31,32 @@ func cmdObjectEncoding(c *client, args [][]byte, tx store.Tx) {
 		return
 	}
 	c.WriteBulkString(enc)
+}
+
+const policySwitchNote = " Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+
+func cmdObjectFreq(c *client, args [][]byte, tx store.Tx) {
+	a, ok := tx.Access(args[2])
+	switch {
+	case !ok:
+		c.WriteNull()
+	case !a.HasFreq:
+		c.WriteError("ERR An LFU maxmemory policy is not selected, access frequency not tracked." + policySwitchNote)
+	default:
+		c.WriteInt(a.Freq)
+	}
+}
+
+func cmdObjectIdletime(c *client, args [][]byte, tx store.Tx) {
+	a, ok := tx.Access(args[2])
+	switch {
+	case !ok:
+		c.WriteNull()
+	case !a.HasIdle:
+		c.WriteError("ERR An LFU maxmemory policy is selected, idle time not tracked." + policySwitchNote)
+	default:
+		c.WriteInt64(a.Idle)
+	}
 }
 
 // cmdObjectRefcount answers 1 for any key: values are never shared here.
@@ -43,6 +73,12 @@ func cmdObjectHelp(c *client, _ [][]byte, _ store.Tx) {
 		"ENCODING <key>",
 		"    Return the kind of internal representation used in order to store the value",
 		"    associated with a <key>.",
+		"FREQ <key>",
+		"    Return the access frequency index of the <key>. The returned integer is",
+		"    proportional to the logarithm of the recent access frequency of the key.",
+		"IDLETIME <key>",
+		"    Return the idle time of the <key>, that is the approximated number of",
+		"    seconds elapsed since the last access to the key.",
 		"REFCOUNT <key>",
 		"    Return the number of references of the value associated with the specified",
 		"    <key>.",

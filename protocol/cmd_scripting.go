@@ -218,6 +218,9 @@ func (c *client) runLocked(h *scriptCtx, args, keys [][]byte, tx store.Tx, readO
 		h.run.shards = shards
 		st.Lock(shards, write)
 		defer st.Unlock(shards, write)
+		for _, i := range shards {
+			st.CountOps(i, write, 1) // a script counts once per shard it locks
+		}
 		h.tx = st.Tx()
 	}
 	defer sc.unmark(&h.run)

@@ -357,6 +357,9 @@ func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
 	// The hook runs under the shard's lock: a NOLOOP client marked as
 	// this shard's writer is the one making the change.
 	s.tracking.changed(shard, key, s.tracking.parts[shard].noloop.Load())
+	s.blockingKeyChanged(key, why) // blocking.go
+	// Hand-off records this node's writes to slots it imports (handoff.go).
+	s.handoff.keyChanged(shard, key, why)
 	switch why {
 	case store.Expired:
 		s.notifyKeyspace(notifyExpired, "expired", key)

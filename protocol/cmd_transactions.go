@@ -100,7 +100,7 @@ func (c *client) execLocked(m *multiState) {
 	all := false
 	shards := c.shardsBuf[:0]
 	for _, q := range m.queued {
-		if q.cmd.flags&flagKeyspace != 0 {
+		if q.cmd.flags&flagKeyspace != 0 || (q.cmd.lockAll != nil && q.cmd.lockAll(q.args)) {
 			all = true
 			break
 		}
@@ -119,6 +119,9 @@ func (c *client) execLocked(m *multiState) {
 		c.shardsBuf = shards
 		st.Lock(shards, true)
 		defer st.Unlock(shards, true)
+		for _, i := range shards {
+			st.CountOps(i, true, 1) // a transaction counts once per shard it locks
+		}
 		tx = st.Tx()
 	}
 	for _, w := range c.watches {

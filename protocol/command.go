@@ -29,6 +29,10 @@ const (
 	flagKeyspace    // works over the whole keyspace, locking shards itself; EXEC locks all
 	flagSelfLocking // has keys, but takes the locks it needs itself
 	flagNotQueued   // runs at once inside MULTI instead of being queued
+	// flagWriteLock: read-only for clients (COMMAND, replicas, scripts), but
+	// may rewrite its key, so dispatch takes the write lock (PFCOUNT caches
+	// the cardinality it computes in the HLL's header, as Redis does).
+	flagWriteLock
 
 	flagPubSub // Redis's pubsub flag
 	// flagChannels: the "keys" are pub/sub shard channels, routed by slot
@@ -38,6 +42,7 @@ const (
 	flagSkipMonitor     // Redis's skip_monitor
 	flagNoMandatoryKeys // Redis's no_mandatory_keys: may have no keys at all
 	flagMovableKeys     // keys found by the command's keys function, not by position
+	flagBlocking        // Redis's blocking: may block the client (blocking.go)
 )
 
 var flagNames = []struct {
@@ -45,7 +50,7 @@ var flagNames = []struct {
 	name string
 }{
 	{flagWrite, "write"}, {flagReadonly, "readonly"}, {flagDenyOOM, "denyoom"},
-	{flagAdmin, "admin"}, {flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagLoading, "loading"},
+	{flagAdmin, "admin"}, {flagPubSub, "pubsub"}, {flagNoScript, "noscript"}, {flagBlocking, "blocking"}, {flagLoading, "loading"},
 	{flagStale, "stale"}, {flagSkipMonitor, "skip_monitor"}, {flagFast, "fast"}, {flagNoAuth, "no_auth"},
 	{flagNoMandatoryKeys, "no_mandatory_keys"}, {flagNoMulti, "no_multi"}, {flagMovableKeys, "movablekeys"},
 	{flagAllowBusy, "allow_busy"}, {flagSkipSlowlog, "skip_slowlog"},
@@ -74,6 +79,10 @@ type command struct {
 	// keys, for commands whose keys move (EVAL's numkeys), calls fn with
 	// each key instead of the firstKey/lastKey/keyStep positions.
 	keys func(args [][]byte, fn func(key []byte))
+	// lockAll, if set, reports whether this call reads keys its key
+	// positions do not name (SORT's BY and GET patterns): dispatch and
+	// EXEC then hold every shard's lock, as for a keyspace-wide command.
+	lockAll func(args [][]byte) bool
 }
 
 // commands is the command table, by lower-case name. It is filled in

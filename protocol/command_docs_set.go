@@ -37,6 +37,8 @@ func init() {
 			argDoc{name: "count", typ: "integer", token: "COUNT", optional: true}),
 		"object":          {summary: "A container for object introspection commands.", since: "2.2.3", group: "generic", complexity: "Depends on subcommand."},
 		"object|encoding": {summary: "Returns the internal encoding of a key's value.", since: "2.2.3", group: "generic", complexity: o1, args: []argDoc{key}},
+		"object|freq":     {summary: "Returns the logarithmic access frequency counter of a key's value (LFU policies only).", since: "4.0.0", group: "generic", complexity: o1, args: []argDoc{key}},
+		"object|idletime": {summary: "Returns the time since the last access to a key's value, in seconds (every policy but LFU's).", since: "2.2.3", group: "generic", complexity: o1, args: []argDoc{key}},
 		"object|refcount": {summary: "Returns the reference count of a key's value (always 1: values are not shared).", since: "2.2.3", group: "generic", complexity: o1, args: []argDoc{key}},
 		"object|help":     {summary: "Returns helpful text about the OBJECT subcommands.", since: "6.2.0", group: "generic", complexity: o1},
 	} {

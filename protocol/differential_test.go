@@ -507,7 +507,9 @@ func dialRESPProto(t testing.TB, addr string, proto int) *respConn {
 // exchange sends one command as a RESP array and returns the raw reply.
 func (c *respConn) exchange(args ...string) string {
 	c.t.Helper()
-	c.conn.SetDeadline(time.Now().Add(10 * time.Second))
+	// A guard against a hang, not a timing check: generous, since a large
+	// reply under -race on a loaded machine can take seconds.
+	c.conn.SetDeadline(time.Now().Add(30 * time.Second))
 	if _, err := io.WriteString(c.conn, respCommand(args...)); err != nil {
 		c.t.Fatalf("%q: write: %v", args, err)
 	}

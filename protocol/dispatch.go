@@ -84,6 +84,10 @@ func (c *client) dispatch(args [][]byte) {
 				c.rejectQueued(route.ErrCrossSlot)
 				return
 			}
+			if d.Kind == route.Remote && cmd.flags&flagBlocking != 0 {
+				c.forwardBlocking(cmd, d.Addr, args) // blocking_cluster.go
+				return
+			}
 			if d.Kind == route.Remote && cmd.flags&flagMovableKeys != 0 {
 				c.forwardScript(cmd, d.Addr, args) // an EVALSHA the owner lacks is loaded there first
 				return
@@ -143,7 +147,12 @@ func (c *client) dispatch(args [][]byte) {
 		c.WriteString("QUEUED")
 		return
 	}
-	c.call(cmd, args)
+	if cmd.flags&flagBlocking != 0 {
+		c.callBlocking(cmd, args) // blocking.go
+	} else {
+		c.call(cmd, args)
+	}
+	c.srv.blocking.wakeReady()
 }
 
 // oomRejects reports whether cmd is refused while the store is over
@@ -182,16 +191,26 @@ func (c *client) call(cmd *command, args [][]byte) {
 		c.run(cmd, args, st.Tx())
 		return
 	}
-	write := cmd.flags&flagWrite != 0
-	if cmd.firstKey == cmd.lastKey {
+	write := cmd.flags&(flagWrite|flagWriteLock) != 0
+	if cmd.lockAll != nil && cmd.lockAll(args) {
+		st.LockAll(write)
+		defer st.UnlockAll(write)
+		c.run(cmd, args, st.TxAll())
+		return
+	}
+	if cmd.firstKey == cmd.lastKey && cmd.keys == nil {
 		i := st.ShardOf(args[cmd.firstKey])
 		st.LockShard(i, write)
 		defer st.UnlockShard(i, write)
+		st.CountOps(i, write, 1)
 	} else {
 		shards := c.shardsOf(cmd, args, c.shardsBuf[:0])
 		c.shardsBuf = shards
 		st.Lock(shards, write)
 		defer st.Unlock(shards, write)
+		for _, i := range shards {
+			st.CountOps(i, write, 1)
+		}
 	}
 	c.run(cmd, args, st.Tx())
 }
@@ -221,6 +240,12 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 	keys := c.keysBuf[:0]
 	cmd.keyPositions(args, func(key []byte) { keys = append(keys, key) })
 	d := c.srv.router.Route(cmd.name, keys, c.peerLink)
+	if d.Kind == route.Refused && c.peerLink {
+		d = c.srv.router.RouteSettled(cmd.name, keys, true, d, time.Second) // a table a moment behind the peer's (handoff.go)
+	}
+	if d.Kind == route.Local && c.srv.handoff.active() {
+		c.srv.handoff.prefetch(keys) // keys of slots being imported (handoff.go)
+	}
 	clear(keys)
 	c.keysBuf = keys[:0]
 	return d
@@ -230,6 +255,9 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 // reply instead of writing it to the client: proxy mode's split commands
 // (route.Router.Split) merge it with the replies of other nodes.
 func (c *client) RunLocal(args [][]byte) []byte {
+	if c.srv.handoff.active() && len(args) > 1 {
+		c.srv.handoff.prefetch(args[1:2]) // its key's slot may be importing (handoff.go)
+	}
 	return c.runCaptured(lookup(commands, args[0]), args) // tx_remote.go
 }
 

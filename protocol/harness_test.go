@@ -54,7 +54,7 @@ func (ts *testServer) advance(d time.Duration) { ts.nowMs.Add(d.Milliseconds()) 
 // client returns a go-redis client for the server, closed when the test ends.
 func (ts *testServer) client(t testing.TB) *redis.Client {
 	t.Helper()
-	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, MaxRetries: -1})
+	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, MaxRetries: -1, ReadTimeout: testIOTimeout, WriteTimeout: testIOTimeout})
 	t.Cleanup(func() { c.Close() })
 	return c
 }
@@ -108,3 +108,9 @@ func isTimeout(err error) bool {
 }
 
 var ctx = context.Background()
+
+// testIOTimeout bounds a test client's wait for a reply: a guard against
+// a hang, long enough that a machine loaded by parallel race-detector
+// tests does not fail a test whose server is merely slow (go-redis's
+// default is 3 s).
+const testIOTimeout = 30 * time.Second

@@ -47,14 +47,14 @@ func (c *client) runPipeline(p [][][]byte) {
 			c.drainReplies()
 		case planGroup:
 			group := append(c.group[:0], groupItem{cur.cmd, p[i]})
-			write := cur.cmd.flags&flagWrite != 0
+			write := cur.cmd.flags&(flagWrite|flagWriteLock) != 0
 			for i++; i < len(p); i++ {
 				if ahead = c.plan(p[i]); ahead.kind != planGroup || ahead.shard != cur.shard {
 					haveAhead = true
 					break
 				}
 				group = append(group, groupItem{ahead.cmd, p[i]})
-				write = write || ahead.cmd.flags&flagWrite != 0
+				write = write || ahead.cmd.flags&(flagWrite|flagWriteLock) != 0
 			}
 			for rest := group; len(rest) > 0 && !c.quit; {
 				rest = rest[c.runGroup(cur.shard, write, rest):]
@@ -62,6 +62,7 @@ func (c *client) runPipeline(p [][][]byte) {
 			}
 			clear(group)
 			c.group = group[:0]
+			c.srv.blocking.wakeReady() // blocking.go
 		default:
 			c.dispatch(p[i])
 			i++
@@ -124,8 +125,11 @@ func (c *client) plan(args [][]byte) planned {
 		return planned{kind: planAlone} // dispatch answers -BUSY for the keys a long script holds
 	}
 	cmd := lookup(commands, args[0])
-	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 ||
-		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued) != 0 {
+	// A command with a keys function (a STORE destination, numkeys) may
+	// touch shards other than its first key's: it runs alone, under the
+	// locks of all its keys.
+	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 || cmd.keys != nil || cmd.lockAll != nil ||
+		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued|flagBlocking) != 0 {
 		return planned{kind: planAlone}
 	}
 	if c.srv.router != nil {
@@ -161,6 +165,7 @@ func (c *client) runGroup(shard int, write bool, group []groupItem) int {
 		c.run(group[n].cmd, group[n].args, tx)
 		n++
 	}
+	st.CountOps(shard, write, n)
 	c.stats.processed += int64(n)
 	c.lastCmd.Store(group[n-1].cmd)
 	return n

@@ -121,6 +121,15 @@ func rawExchange(t *testing.T, addr string, script []string) string {
 		}
 		conn.Write([]byte(b.String()))
 		fmt.Fprintf(&out, "> %s\n", line)
+		// Every command here answers something: wait for that first
+		// whole reply however slow a loaded machine makes it, then for
+		// what follows until 30 ms pass in silence (pushes).
+		conn.SetReadDeadline(giveUp)
+		first, err := readRESP(rd)
+		out.WriteString(first)
+		if err != nil {
+			t.Fatalf("%s: %s: %v; so far:\n%s", addr, line, err, out.String())
+		}
 		for time.Now().Before(giveUp) {
 			conn.SetReadDeadline(time.Now().Add(30 * time.Millisecond))
 			s, err := rd.ReadString('\n')

@@ -62,7 +62,8 @@ type Server struct {
 	freed   atomic.Int64
 	freeing atomic.Bool
 
-	router *route.Router // nil on a single node
+	router  *route.Router // nil on a single node
+	handoff *handoff      // moving keys with their slots (handoff.go); nil on a single node
 
 	scripting scripting // Lua scripts and functions (cmd_scripting.go)
 
@@ -79,6 +80,8 @@ type Server struct {
 	evictMu   sync.Mutex
 
 	ops ops // SLOWLOG, LATENCY's monitor, MONITOR (ops.go)
+
+	blocking blocking // clients blocked by BLPOP and the like (blocking.go)
 }
 
 // serverStats are the counters INFO stats reports.
@@ -179,6 +182,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if s.router != nil {
 		defer s.router.Close()
 	}
+	s.handoff.stop()
 	select {
 	case <-s.drained:
 		return nil
@@ -306,6 +310,13 @@ type connReader struct {
 
 func (r *connReader) Read(p []byte) (int, error) {
 	c, s := r.c, r.c.srv
+	if b := &c.blk; len(b.pending) > 0 { // sent while the client was blocked (blocking.go)
+		n := copy(p, b.pending)
+		if b.pending = b.pending[n:]; len(b.pending) == 0 {
+			b.pending = nil
+		}
+		return n, nil
+	}
 	if t := s.cfg.Timeout.Load(); t > 0 {
 		c.net.SetReadDeadline(time.Now().Add(time.Duration(t) * time.Second))
 		r.timed = true
@@ -394,6 +405,7 @@ func (s *Server) EnableCluster(cl *cluster.Cluster, mode route.Mode) {
 		s.tracking.flushed()
 		s.watchRemoteWrites() // new members too
 	})
+	s.handoff = newHandoff(s, cl)
 }
 
 // Cluster returns the cluster this server is a node of, nil on a single node.

@@ -15,12 +15,16 @@ type CollLimits struct {
 	SetMaxIntsetEntries    int // set-max-intset-entries
 	SetMaxListpackEntries  int // set-max-listpack-entries
 	SetMaxListpackValue    int // set-max-listpack-value
+	ZSetMaxListpackEntries int // zset-max-listpack-entries
+	ZSetMaxListpackValue   int // zset-max-listpack-value
+	ListMaxListpackSize    int // list-max-listpack-size (0: the default, -2); see list.go
 }
 
 // DefaultCollLimits are Redis 7's defaults.
 var DefaultCollLimits = CollLimits{
 	HashMaxListpackEntries: 128, HashMaxListpackValue: 64,
 	SetMaxIntsetEntries: 512, SetMaxListpackEntries: 128, SetMaxListpackValue: 64,
+	ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64,
 }
 
 // collLimits holds the store's CollLimits; nil means the defaults.

@@ -24,11 +24,15 @@ import (
 //	               little-endian signed integers of that width, ascending
 //	encHashtable   [4:8) a handle into the shard's table of large
 //	               collections (coll_big.go)
-//	encSkiplist    [4:8) a handle: a large sorted set
+//	encSkiplist    [4:8) a handle: a large sorted set (zset_big.go, a
+//	               B+tree of byte pages and a member table)
 //	encQuicklist   [4:8) a handle: a large list
 //
 // The three refer to the table (isBigEnc). A small sorted set or list is
-// encListpack with its own element layout, told apart by the type byte.
+// encListpack with its own element layout, told apart by the type byte:
+//
+//	sorted set: 8 bytes score (float64 bits, little endian), uvarint(len)
+//	            member, ordered by (score, member) (zset_small.go)
 //
 // A small collection turns into a hashtable past Redis's thresholds (the
 // *-max-listpack-* and set-max-intset-entries settings, CollLimits); like

@@ -94,6 +94,27 @@
 // the hashtable's records went into chunks instead of one growing slice,
 // (b) was 107.5 B (1.10x), the slices left behind by each doubling.
 //
+// # Sorted sets
+//
+// A small sorted set (up to zset-max-listpack-entries members of at most
+// zset-max-listpack-value bytes) is a listpack-like payload in its entry,
+// items ordered by (score, member): 8 bytes of score, uvarint(len), member
+// (zset_small.go). Past the thresholds it becomes a zbig (zset_big.go), in
+// the shard's table of large values like a hashtable: a B+tree over
+// (score, member) whose nodes are byte pages in one slice, referred to by
+// index, with each child's element count in its parent (ranks in
+// O(log n), ranges in O(log n + m)), leaves linked both ways, and a member
+// table (linear probing over 4-byte fingerprints and 8-byte scores) that
+// finds a member's score, verified against the tree. A full leaf first
+// shares items with a neighbour and splits only when both are full (at
+// the insertion point at the set's ends, so ascending inserts fill
+// pages); a leaf under a quarter full merges with one. Measured with
+// go run ./bench/collbench -workloads z -n 1000000 (one sorted set of 1M
+// 16-byte members, random scores; RSS added per member, 2-core VM under
+// load): 73.6 B against redis-server 7.0.15's 133.4 B, 0.55x; the
+// structure itself is 51.1 B a member (leaves 80% full, table 65%;
+// go test -bench BenchmarkZSet -v ./store/).
+//
 // Field expiry (coll_expire.go): expired fields are never returned (reads
 // compare the command's clock); the active expiry cycle also visits the
 // hashes that have fields with an expiry (counted per shard, so a shard

@@ -218,7 +218,7 @@ func (s *shard) check(st *Store, si int) error {
 			if s.hasFieldTTLs(p) {
 				fieldTTL++
 			}
-			if collEnc(p) == encHashtable {
+			if isBigEnc(collEnc(p)) {
 				h := bigHandle(p)
 				if int(h) >= len(s.big) || s.big[h] == nil {
 					return fmt.Errorf("key %q: hashtable handle %d is not held", key, h)

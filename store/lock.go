@@ -26,6 +26,18 @@ func (s *Store) Unlock(shards []int, write bool) {
 func (s *Store) LockShard(i int, write bool)   { s.shards[i].lock(write) }
 func (s *Store) UnlockShard(i int, write bool) { s.shards[i].unlock(write) }
 
+// CountOps counts n commands run on shard i under its read or write lock,
+// for the per-shard operation counters. Callers count a run of commands
+// under one acquisition at once, which keeps it to one atomic add per
+// acquisition on the path every command takes.
+func (s *Store) CountOps(i int, write bool, n int) {
+	if write {
+		s.shards[i].writes.Add(uint64(n))
+	} else {
+		s.shards[i].reads.Add(uint64(n))
+	}
+}
+
 // LockAll takes every shard's lock, in order.
 func (s *Store) LockAll(write bool) {
 	for _, sh := range s.shards {
@@ -70,6 +82,8 @@ func (s *shard) unlock(write bool) {
 // the clock.
 type lockStats struct {
 	acquisitions atomic.Uint64
+	reads        atomic.Uint64 // commands run under the shard's read lock (CountOps)
+	writes       atomic.Uint64 // and under its write lock
 	contended    atomic.Uint64
 	waitNanos    atomic.Uint64
 	maxWaitNanos atomic.Uint64

@@ -8,11 +8,17 @@ import (
 // An entry's meta field (16 bits, the top of its first word) records how
 // it has been used, for eviction, under the current policy:
 //
-//	LRU policies   the access time in seconds, mod 2^16 (Redis keeps 24
-//	               bits; idle times over 18 hours are read modulo that)
 //	LFU policies   a logarithmic access counter (bits 0-7) and the minute
 //	               it was last decremented, mod 256 (bits 8-15)
 //	S3-FIFO        the access count since the entry last moved, 0-3
+//	               (bits 0-1), and the access time in seconds, mod 2^14
+//	               (bits 2-15)
+//	the others     the access time in seconds, mod 2^16 (the LRU
+//	               policies evict by it; noeviction, random and
+//	               volatile-ttl keep it for OBJECT IDLETIME, as Redis does)
+//
+// So OBJECT IDLETIME reads idle times modulo 18 hours (4.5 hours under
+// S3-FIFO), where Redis's 24-bit clock wraps after 194 days.
 //
 // After a change of policy, entries written before it are read under the
 // new one until they are next used, which makes the first evictions
@@ -24,6 +30,8 @@ const (
 	lruMask   = 0xffff
 	freqShift = 0
 	freqMax   = 3
+	s3Shift   = 2 // S3-FIFO's access clock, above the count
+	s3Mask    = 0x3fff
 
 	lfuInitVal     = 5  // Redis's LFU_INIT_VAL: new keys are not evicted at once
 	lfuLogFactor   = 10 // Redis's default lfu-log-factor
@@ -60,7 +68,7 @@ func (s *shard) newMeta(now int64) uint16 {
 	case AllKeysLFU, VolatileLFU:
 		return uint16(lfuMinutes(now)<<8 | lfuInitVal)
 	case AllKeysS3FIFO:
-		return 0
+		return uint16(lruClock(now) & s3Mask << s3Shift)
 	default:
 		return uint16(lruClock(now))
 	}
@@ -72,13 +80,15 @@ func (s *shard) accessed(e entry, now int64) {
 	switch p {
 	case AllKeysS3FIFO:
 		m := e.meta()
+		n := m
 		if m>>freqShift&freqMax < freqMax {
-			e.casMeta(m, m+1<<freqShift)
+			n += 1 << freqShift
 		}
-	case AllKeysLRU, VolatileLRU:
-		m := e.meta()
-		if c := lruClock(now); m != c {
-			e.casMeta(m, c)
+		if c := lruClock(now) & s3Mask; n>>s3Shift != c {
+			n = c<<s3Shift | n&(1<<s3Shift-1)
+		}
+		if n != m {
+			e.casMeta(m, n)
 		}
 	case AllKeysLFU, VolatileLFU:
 		m := e.meta()
@@ -86,7 +96,24 @@ func (s *shard) accessed(e entry, now int64) {
 		if n := lfuMinutes(now)<<8 | c; n != m {
 			e.casMeta(m, n)
 		}
+	default: // the LRU policies, noeviction, random, volatile-ttl
+		m := e.meta()
+		if c := lruClock(now); m != c {
+			e.casMeta(m, c)
+		}
 	}
+}
+
+// idleSeconds is how long ago e was last used, read from its access clock
+// under policy p; ok is false under the LFU policies, which keep none.
+func idleSeconds(e entry, p Policy, now int64) (secs int64, ok bool) {
+	switch p {
+	case AllKeysLFU, VolatileLFU:
+		return 0, false
+	case AllKeysS3FIFO:
+		return int64((lruClock(now) - e.meta()>>s3Shift) & s3Mask), true
+	}
+	return int64((lruClock(now) - e.meta()) & lruMask), true
 }
 
 // lfuDecayed is the entry's LFU counter after decaying it by one for every

@@ -7,7 +7,8 @@ type ShardStats struct {
 	Keys, KeysWithTTL     int64
 	LiveBytes, Arena      int64 // bytes of live entries; bytes of chunks held
 	Expired, Evicted      int64
-	Mem                   int64 // what counts against maxmemory: chunks, index, ghost
+	Mem                   int64  // what counts against maxmemory: chunks, index, ghost
+	Reads, Writes         uint64 // commands run on the shard (CountOps)
 	LockAcquisitions      uint64
 	LockContended         uint64
 	LockWait, LockMaxWait time.Duration
@@ -25,6 +26,8 @@ func (s *Store) Stats() []ShardStats {
 			Expired:          sh.expired.Load(),
 			Evicted:          sh.evicted.Load(),
 			Mem:              sh.used.Load(),
+			Reads:            sh.reads.Load(),
+			Writes:           sh.writes.Load(),
 			LockAcquisitions: sh.acquisitions.Load(),
 			LockContended:    sh.contended.Load(),
 			LockWait:         time.Duration(sh.waitNanos.Load()),

@@ -22,6 +22,10 @@ func (t Tx) hashed(key []byte) (*shard, uint64) {
 	return t.s.shards[h&t.s.mask], h
 }
 
+// All reports whether the caller holds every shard's lock (TxAll), so
+// that any key may be read or written through this Tx.
+func (t Tx) All() bool { return t.all }
+
 // Now returns the instant this Tx operates at, Unix milliseconds.
 func (t Tx) Now() int64 { return t.now }
 

@@ -91,6 +91,9 @@ func (t Tx) Encoding(key []byte) (string, bool) {
 		}
 		return "raw", true
 	}
+	if Type(e.value()[0]) == TypeList {
+		return "quicklist", true // Redis 7.0 keeps every list as a quicklist (list.go)
+	}
 	switch collEnc(e.value()) {
 	case encListpack:
 		return "listpack", true

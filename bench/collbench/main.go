@@ -7,6 +7,8 @@
 //	b  one hash of -n fields (8-byte names, 16-byte values)
 //	c  one set of -n 16-byte members
 //	d  -n sets of 5 small integers
+//	z  one sorted set of -n 16-byte members, random scores (zset.go)
+//	l  one list of -n 16-byte elements (list.go)
 //
 //	go run ./bench/collbench                  # -n 1000000, every workload
 //	go run ./bench/collbench -n 100000 -workloads a,d
@@ -193,6 +195,10 @@ func load(ctx context.Context, rdb *redis.Client, w string, n int) (int, error) 
 		build = func(p redis.Pipeliner, i int) {
 			p.SAdd(ctx, fmt.Sprintf("s:%d", i), i%100, i%100+1, i%100+2, i%100+3, i%100+4)
 		}
+	case "z":
+		cmds, build = zsetWorkload(ctx, n) // zset.go
+	case "l":
+		cmds, build = listWorkload(ctx, n) // list.go
 	default:
 		return 0, fmt.Errorf("unknown workload %q", w)
 	}

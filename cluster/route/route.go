@@ -74,6 +74,7 @@ type Router struct {
 	mode     Mode
 	peers    *peers
 	tracking trackedPool // client-side caching through this node (tracking.go)
+	bulk     bulkPeers   // hand-off's links of their own (handoff.go)
 }
 
 // New returns the router of a node of cl. Its peer links prove cl's
@@ -98,7 +99,10 @@ func memberAt(cl *cluster.Cluster) func(addr string) cluster.Member {
 				return m
 			}
 		}
-		return cluster.Member{}
+		// A node that has left but is still handing off its keys
+		// (protocol/handoff.go) is dialled as the member it was.
+		m, _ := cl.DepartedAt(addr)
+		return m
 	}
 }
 
@@ -109,6 +113,7 @@ func (r *Router) Cluster() *cluster.Cluster { return r.cl }
 func (r *Router) Close() {
 	r.peers.close()
 	r.tracking.close()
+	r.bulk.close()
 }
 
 // Route decides where the command name (lower case) with the given keys
@@ -142,10 +147,14 @@ func (r *Router) Route(name string, keys [][]byte, viaPeer bool) Decision {
 	switch {
 	case sameOwner && t.Local(slot):
 		return Decision{Kind: Local}
-	case viaPeer:
+	case viaPeer && t.Index(r.cl.ID()) >= 0:
 		// Forwarded here by a node whose table differs from ours (one of
 		// us is behind a join or a leave): fail fast, and let the client's
-		// retry find the owner, rather than forward it again.
+		// retry find the owner, rather than forward it again. A node that
+		// has left (it is not in its own table, and is handing off its
+		// keys) forwards it once more instead: the peer has not heard of
+		// the leave yet, and the new owner, taking it over a peer link,
+		// will not forward it a third time.
 		return Decision{Kind: Refused, Err: errTryAgain}
 	case sameOwner:
 		return Decision{Kind: Remote, Addr: t.Addr(owner)}

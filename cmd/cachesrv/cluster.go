@@ -7,16 +7,11 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
-	"time"
 
 	"github.com/cachesrv/cachesrv/cluster"
 	"github.com/cachesrv/cachesrv/protocol"
 	"github.com/cachesrv/cachesrv/protocol/config"
 )
-
-// leaveTimeout bounds a graceful leave: long enough for peers to hear of
-// it, so they stop routing to this node before it closes its clients.
-const leaveTimeout = 5 * time.Second
 
 // joinCluster starts gossip for a node whose RESP listener is at listenAddr
 // and makes srv route keys by the cluster's slot table. The returned
@@ -64,7 +59,9 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 	log.Info("cluster joined", "node_id", cl.ID(), "advertise", advertise, "announce", cl.Self().ClientAddr, "tls_cluster", cmp.Or(advertiseTLS, "no"),
 		"members", st.Members, "slots_owned", st.SlotsOwned)
 	return func() {
-		if err := cl.Leave(leaveTimeout); err != nil {
+		// Announce the leave, then hand every key to the new owner of its
+		// slot while clients are still served (protocol/handoff.go).
+		if err := srv.LeaveCluster(cc.LeaveTimeout); err != nil {
 			log.Warn("cluster leave", "err", err)
 		}
 	}, nil

@@ -16,6 +16,9 @@ type clusterCollector struct {
 	members, suspect, ringChanges, slotsMoved, slotsOwned *prometheus.Desc
 	forwarded, batches, errors, batchSize                 *prometheus.Desc
 	sizeBounds                                            []float64
+
+	// Hand-off (protocol/handoff.go).
+	hoKeys, hoBytes, hoReceived, hoFetched, hoSkipped, hoConflicts, hoPending, hoImporting *prometheus.Desc
 }
 
 func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterCollector {
@@ -31,6 +34,15 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		batches:     newDesc("forward_batches_total", "Writes to a peer carrying forwarded commands.", "peer"),
 		errors:      newDesc("forward_errors_total", "Forwarded commands that failed (peer unreachable, connection lost).", "peer"),
 		batchSize:   newDesc("forward_batch_size", "Forwarded commands per write to a peer.", "peer"),
+
+		hoKeys:      newDesc("handoff_keys_total", "Keys handed to the new owners of slots this node lost (acknowledged)."),
+		hoBytes:     newDesc("handoff_bytes_total", "Serialized bytes of the keys handed off."),
+		hoReceived:  newDesc("handoff_received_keys_total", "Keys restored from an old owner's hand-off stream."),
+		hoFetched:   newDesc("handoff_fetched_keys_total", "Keys fetched from an old owner on a miss in an importing slot."),
+		hoSkipped:   newDesc("handoff_skipped_keys_total", "Keys of a type hand-off cannot serialize (no DUMP support), dropped."),
+		hoConflicts: newDesc("handoff_conflicts_total", "Copies from an old owner not applied because this node wrote or deleted the key since."),
+		hoPending:   newDesc("handoff_slots_pending", "Slots this node lost whose new owner has not yet been told the hand-off is done."),
+		hoImporting: newDesc("handoff_slots_importing", "Slots this node owns and is still importing from their previous owner."),
 	}
 	for _, b := range route.ForwardBatchBounds {
 		c.sizeBounds = append(c.sizeBounds, float64(b))
@@ -40,7 +52,8 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.members, c.suspect, c.ringChanges, c.slotsMoved, c.slotsOwned,
-		c.forwarded, c.batches, c.errors, c.batchSize} {
+		c.forwarded, c.batches, c.errors, c.batchSize,
+		c.hoKeys, c.hoBytes, c.hoReceived, c.hoFetched, c.hoSkipped, c.hoConflicts, c.hoPending, c.hoImporting} {
 		ch <- d
 	}
 }
@@ -52,6 +65,15 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.ringChanges, prometheus.CounterValue, float64(st.RingChanges))
 	ch <- prometheus.MustNewConstMetric(c.slotsMoved, prometheus.CounterValue, float64(st.SlotsMoved))
 	ch <- prometheus.MustNewConstMetric(c.slotsOwned, prometheus.GaugeValue, float64(st.SlotsOwned))
+	ho := c.srv.HandoffStats()
+	ch <- prometheus.MustNewConstMetric(c.hoKeys, prometheus.CounterValue, float64(ho.KeysSent))
+	ch <- prometheus.MustNewConstMetric(c.hoBytes, prometheus.CounterValue, float64(ho.BytesSent))
+	ch <- prometheus.MustNewConstMetric(c.hoReceived, prometheus.CounterValue, float64(ho.KeysReceived))
+	ch <- prometheus.MustNewConstMetric(c.hoFetched, prometheus.CounterValue, float64(ho.KeysFetched))
+	ch <- prometheus.MustNewConstMetric(c.hoSkipped, prometheus.CounterValue, float64(ho.Skipped))
+	ch <- prometheus.MustNewConstMetric(c.hoConflicts, prometheus.CounterValue, float64(ho.Conflicts))
+	ch <- prometheus.MustNewConstMetric(c.hoPending, prometheus.GaugeValue, float64(ho.SlotsPending))
+	ch <- prometheus.MustNewConstMetric(c.hoImporting, prometheus.GaugeValue, float64(ho.SlotsImporting))
 	for _, p := range c.srv.ForwardStats() {
 		ch <- prometheus.MustNewConstMetric(c.forwarded, prometheus.CounterValue, float64(p.Commands), p.Peer)
 		ch <- prometheus.MustNewConstMetric(c.batches, prometheus.CounterValue, float64(p.Batches), p.Peer)

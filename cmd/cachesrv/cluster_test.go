@@ -80,7 +80,8 @@ func TestClusterProcesses(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"cachesrv_cluster_members 3", "cachesrv_forwarded_commands_total{peer=", "cachesrv_forward_batch_size_bucket{peer=", "cachesrv_cluster_slots_owned "} {
+	for _, want := range []string{"cachesrv_cluster_members 3", "cachesrv_forwarded_commands_total{peer=", "cachesrv_forward_batch_size_bucket{peer=", "cachesrv_cluster_slots_owned ",
+		"cachesrv_handoff_keys_total ", "cachesrv_handoff_skipped_keys_total ", "cachesrv_handoff_slots_pending "} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}
@@ -99,5 +100,16 @@ func TestClusterProcesses(t *testing.T) {
 			t.Fatal("the leave was not seen within 10 s")
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	// The node that left handed its keys over before it exited: none is
+	// lost (protocol/handoff.go).
+	for i := range 100 {
+		k := "k" + strings.Repeat("x", i%7) + string(rune('a'+i%26))
+		if v, err := clients[0].Get(ctx, k).Int(); err != nil || v != i {
+			t.Fatalf("GET %s after the third node left: %d, %v; want %d", k, v, err, i)
+		}
+	}
+	if v, err := clients[0].Get(ctx, "greeting").Result(); err != nil || v != "hello" {
+		t.Fatalf("GET greeting after the third node left = %q, %v", v, err)
 	}
 }

@@ -177,11 +177,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		log.Warn("second signal, exiting at once", "signal", sig.String())
 		os.Exit(1)
 	}()
+	// Peers stop routing here, and this node's keys go to the new owners
+	// of its slots (at most cluster-leave-timeout), before clients are
+	// closed: until then they are served, by forwarding.
+	leave()
 	sctx, cancel := context.WithTimeout(ctx, shutdownGrace)
 	defer cancel()
 	// /readyz answers 503 from here on; /metrics stays up while clients
 	// drain, and goes last.
-	leave() // peers stop routing here before clients are closed
 	if err := srv.Shutdown(sctx); err != nil {
 		log.Warn("clients did not finish in time", "err", err)
 	}

@@ -41,10 +41,12 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 // storeCollector exports the store's per-shard statistics.
 type storeCollector struct {
 	st          *store.Store
-	shardLabels [][]*dto.LabelPair // shard="0", shard="1", …: made once
+	shardLabels [][]*dto.LabelPair    // shard="0", shard="1", …: made once
+	opsLabels   [][2][]*dto.LabelPair // kind="read"|"write", shard="0", …: made once
 
 	shards, keys, expiring, bytes, arena          *prometheus.Desc
 	acquisitions, contended, waitSeconds, maxWait *prometheus.Desc
+	ops                                           *prometheus.Desc
 	expired, evicted                              *prometheus.Desc
 	used, maxmemory                               *prometheus.Desc
 }
@@ -53,6 +55,7 @@ func newStoreCollector(st *store.Store) *storeCollector {
 	c := &storeCollector{
 		st:          st,
 		shardLabels: make([][]*dto.LabelPair, st.Shards()),
+		opsLabels:   make([][2][]*dto.LabelPair, st.Shards()),
 
 		shards: newDesc("shards", "Number of lock shards the keyspace is split over."),
 		keys:   newDesc("shard_keys", "Keys held by the shard, expired ones not yet reclaimed included (as DBSIZE counts them).", "shard"),
@@ -61,6 +64,8 @@ func newStoreCollector(st *store.Store) *storeCollector {
 		// every scrape, for numbers CACHESRV.SHARDS gives when wanted.
 		expiring: newDesc("keys_expiring", "Keys with a TTL, over all shards."),
 		arena:    newDesc("arena_bytes", "Bytes of memory chunks the store holds: live entries plus space not yet reclaimed."),
+
+		ops: newDesc("shard_ops_total", "Commands run on the shard, by the lock they ran under (kind read or write); a command, transaction or script on several shards counts once on each.", "shard", "kind"),
 
 		acquisitions: newDesc("shard_lock_acquisitions_total", "Times the shard's lock was taken (one per command, or per same-shard run of a pipeline).", "shard"),
 		contended:    newDesc("shard_lock_contended_total", "Lock acquisitions that had to wait because another holder had the lock.", "shard"),
@@ -74,13 +79,16 @@ func newStoreCollector(st *store.Store) *storeCollector {
 	}
 	for i := range c.shardLabels {
 		c.shardLabels[i] = prometheus.MakeLabelPairs(c.keys, []string{strconv.Itoa(i)})
+		for k, kind := range [2]string{"read", "write"} {
+			c.opsLabels[i][k] = prometheus.MakeLabelPairs(c.ops, []string{strconv.Itoa(i), kind})
+		}
 	}
 	return c
 }
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.shards, c.keys, c.expiring, c.bytes, c.arena,
-		c.acquisitions, c.contended, c.waitSeconds, c.maxWait, c.expired, c.evicted, c.used, c.maxmemory} {
+		c.acquisitions, c.contended, c.waitSeconds, c.maxWait, c.ops, c.expired, c.evicted, c.used, c.maxmemory} {
 		ch <- d
 	}
 }
@@ -89,14 +97,15 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	stats := c.st.Stats()
 	ch <- prometheus.MustNewConstMetric(c.shards, prometheus.GaugeValue, float64(len(stats)))
 	// One allocation for every per-shard sample of the scrape.
-	const perShard = 6
+	const shardOnly = 6            // series labelled by shard alone
+	const perShard = shardOnly + 2 // and shard_ops_total's two kinds
 	samples := make([]shardSample, perShard*len(stats))
 	var expired, expiring, arena int64
 	for i, s := range stats {
 		expired += s.Expired
 		expiring += s.KeysWithTTL
 		arena += s.Arena
-		for j, v := range [perShard]struct {
+		for j, v := range [shardOnly]struct {
 			desc    *prometheus.Desc
 			counter bool
 			value   float64
@@ -110,6 +119,11 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		} {
 			m := &samples[perShard*i+j]
 			m.desc, m.labels, m.counter, m.value = v.desc, c.shardLabels[i], v.counter, v.value
+			ch <- m
+		}
+		for k, n := range [2]uint64{s.Reads, s.Writes} {
+			m := &samples[perShard*i+shardOnly+k]
+			m.desc, m.labels, m.counter, m.value = c.ops, c.opsLabels[i][k], true, float64(n)
 			ch <- m
 		}
 	}

@@ -125,7 +125,8 @@ func (n *node) tryScrape() (metrics, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("/metrics: %s", resp.Status)
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 2000))
+		return nil, fmt.Errorf("/metrics: %s: %s", resp.Status, body)
 	}
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(resp.Body)
@@ -178,6 +179,19 @@ func (ms metrics) sum(name string) float64 {
 	if f := ms[name]; f != nil {
 		for _, m := range f.GetMetric() {
 			s += value(m)
+		}
+	}
+	return s
+}
+
+// sumWhere adds up the series of family name whose label lbl is val.
+func (ms metrics) sumWhere(name, lbl, val string) float64 {
+	var s float64
+	if f := ms[name]; f != nil {
+		for _, m := range f.GetMetric() {
+			if label(m, lbl) == val {
+				s += value(m)
+			}
 		}
 	}
 	return s
@@ -315,6 +329,13 @@ func TestMetricsMatchWhatWasDone(t *testing.T) {
 	if got := acqAfter - acqBefore; got != sets+gets {
 		t.Errorf("lock acquisitions grew by %v, want %v (one per command)", got, sets+gets)
 	}
+	// And one operation each, of its kind, on its key's shard.
+	if got := after.sumWhere("cachesrv_shard_ops_total", "kind", "write") - before.sumWhere("cachesrv_shard_ops_total", "kind", "write"); got != sets {
+		t.Errorf("shard_ops_total{kind=write} grew by %v, want %v", got, sets)
+	}
+	if got := after.sumWhere("cachesrv_shard_ops_total", "kind", "read") - before.sumWhere("cachesrv_shard_ops_total", "kind", "read"); got != gets {
+		t.Errorf("shard_ops_total{kind=read} grew by %v, want %v", got, gets)
+	}
 	if got := after.one(t, "cachesrv_connected_clients"); got < writers {
 		t.Errorf("connected_clients = %v, want at least %d", got, writers)
 	}
@@ -376,6 +397,7 @@ func TestMetricsSeriesExist(t *testing.T) {
 		"cachesrv_shard_lock_wait_seconds_total": dto.MetricType_COUNTER,
 		"cachesrv_shard_lock_contended_total":    dto.MetricType_COUNTER,
 		"cachesrv_shard_lock_acquisitions_total": dto.MetricType_COUNTER,
+		"cachesrv_shard_ops_total":               dto.MetricType_COUNTER,
 		"cachesrv_shard_lock_max_wait_seconds":   dto.MetricType_GAUGE,
 		"cachesrv_shard_keys":                    dto.MetricType_GAUGE,
 		"cachesrv_keys_expiring":                 dto.MetricType_GAUGE,

@@ -328,7 +328,7 @@ func TestManifests(t *testing.T) {
 	default:
 		t.Errorf("preStop %+v: the image has only /cachesrv, no shell", h)
 	}
-	const leaveAndDrain = 5 + 10 // cmd/cachesrv: leaveTimeout + shutdownGrace
+	const leaveAndDrain = 30 + 10 // cmd/cachesrv: cluster-leave-timeout's default (the key hand-off) + shutdownGrace
 	if g := pod.Spec.TerminationGracePeriodSeconds; g == nil || *g < preStop+leaveAndDrain {
 		t.Errorf("terminationGracePeriodSeconds %v < preStop %d s + leave and drain %d s", g, preStop, leaveAndDrain)
 	}

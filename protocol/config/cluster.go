@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/cachesrv/cachesrv/cluster/route"
 )
@@ -22,6 +23,8 @@ type ClusterConfig struct {
 	Mode          route.Mode
 	GossipSecret  string
 	AllowInsecure bool // cluster-allow-insecure (cluster_auth.go)
+	// LeaveTimeout is cluster-leave-timeout (cluster_handoff.go).
+	LeaveTimeout time.Duration
 }
 
 func init() {

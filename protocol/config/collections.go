@@ -16,6 +16,10 @@ type CollConfig struct {
 	SetMaxIntsetEntries    atomic.Int64
 	SetMaxListpackEntries  atomic.Int64
 	SetMaxListpackValue    atomic.Int64
+	ZSetMaxListpackEntries atomic.Int64
+	ZSetMaxListpackValue   atomic.Int64
+	ListMaxListpackSize    atomic.Int64 // list-max-listpack-size (collections_list.go)
+	ListCompressDepth      atomic.Int64 // list-compress-depth: accepted, no effect
 	// lazyfree is the lazyfree-lazy-* settings by name: accepted and
 	// reported for Redis's tools, with no effect, since deleting a
 	// collection of any size never blocks here (see store/doc.go).
@@ -36,6 +40,9 @@ func (c *Config) CollLimits() store.CollLimits {
 		SetMaxIntsetEntries:    int(c.Coll.SetMaxIntsetEntries.Load()),
 		SetMaxListpackEntries:  int(c.Coll.SetMaxListpackEntries.Load()),
 		SetMaxListpackValue:    int(c.Coll.SetMaxListpackValue.Load()),
+		ZSetMaxListpackEntries: int(c.Coll.ZSetMaxListpackEntries.Load()),
+		ZSetMaxListpackValue:   int(c.Coll.ZSetMaxListpackValue.Load()),
+		ListMaxListpackSize:    int(c.Coll.ListMaxListpackSize.Load()),
 	}
 }
 
@@ -60,6 +67,14 @@ func init() {
 			func(c *Config) *atomic.Int64 { return &c.Coll.SetMaxListpackEntries }),
 		limit("set-max-listpack-value", "64", "a set with a member longer than this (bytes) is kept as a hashtable",
 			func(c *Config) *atomic.Int64 { return &c.Coll.SetMaxListpackValue }),
+	)
+	zsetEntries := func(c *Config) *atomic.Int64 { return &c.Coll.ZSetMaxListpackEntries }
+	zsetValue := func(c *Config) *atomic.Int64 { return &c.Coll.ZSetMaxListpackValue }
+	Settings = append(Settings,
+		limit("zset-max-listpack-entries", "128", "a sorted set with more members than this is kept as a B+tree (skiplist) instead of compactly in its entry", zsetEntries),
+		limit("zset-max-ziplist-entries", "128", "old name of zset-max-listpack-entries", zsetEntries),
+		limit("zset-max-listpack-value", "64", "a sorted set with a member longer than this (bytes) is kept as a B+tree (skiplist)", zsetValue),
+		limit("zset-max-ziplist-value", "64", "old name of zset-max-listpack-value", zsetValue),
 	)
 	for i, name := range lazyfreeNames {
 		Settings = append(Settings, &Setting{Name: name, Default: "no", Bool: true, Mutable: true,

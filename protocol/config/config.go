@@ -69,6 +69,7 @@ type Config struct {
 	Scripting ScriptingConfig // busy-reply-threshold, lua-undeclared-keys, lua-memory-limit (scripting.go)
 
 	Coll CollConfig // hash-max-listpack-*, set-max-*, lazyfree-lazy-* (collections.go)
+	HLL  HLLConfig  // hll-sparse-max-bytes (hll.go)
 
 	Ops OpsConfig // slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold (ops.go)
 }
