@@ -74,6 +74,10 @@ func dumpValue(tx store.Tx, key []byte) ([]byte, bool) {
 		b = rdb.AppendSet(nil, members)
 	case store.TypeZSet:
 		b = zsetDump(tx, key) // cmd_zset_dump.go
+	case store.TypeList:
+		var elems [][]byte
+		tx.ListRange(key, 0, -1, func(int) {}, func(e []byte) { elems = append(elems, bytes.Clone(e)) })
+		b = rdb.AppendList(nil, elems)
 	default:
 		return nil, false
 	}
@@ -198,6 +202,15 @@ func decodeValue(typ byte, body []byte) (func(tx store.Tx, key []byte), error) {
 			els[i] = store.Elem{Field: bytes.Clone(m)}
 		}
 		return func(tx store.Tx, key []byte) { tx.PutMany(key, store.TypeSet, store.PutNX, els...) }, nil
+	case rdb.TypeList, rdb.TypeListQuicklist2:
+		elems, err := rdb.ReadList(typ, body)
+		if err != nil || len(elems) == 0 {
+			return nil, rdb.ErrBadFormat
+		}
+		for i, e := range elems {
+			elems[i] = bytes.Clone(e)
+		}
+		return func(tx store.Tx, key []byte) { tx.ListPush(key, false, false, elems...) }, nil
 	case rdb.TypeZSet2, rdb.TypeZSetListpack:
 		return zsetRestore(typ, body) // cmd_zset_dump.go
 	}

@@ -38,8 +38,8 @@ func init() {
 		zc("zlexcount", 4, rd|flagFast, 1, 1, "fast", cmdZLexCount),
 		zc("zscore", 3, rd|flagFast, 1, 1, "fast", cmdZScore),
 		zc("zmscore", -3, rd|flagFast, 1, 1, "fast", cmdZMScore),
-		zc("zrank", 3, rd|flagFast, 1, 1, "fast", cmdZRank),
-		zc("zrevrank", 3, rd|flagFast, 1, 1, "fast", cmdZRank),
+		zc("zrank", -3, rd|flagFast, 1, 1, "fast", cmdZRank),
+		zc("zrevrank", -3, rd|flagFast, 1, 1, "fast", cmdZRank),
 		zc("zrange", -4, rd, 1, 1, "slow", zrangeCmd(zrAuto, false)),
 		zc("zrangestore", -5, wr|flagDenyOOM, 1, 2, "slow", zrangeCmd(zrAuto, false)),
 		zc("zrevrange", -4, rd, 1, 1, "slow", zrangeCmd(zrRank, true)),
@@ -396,17 +396,33 @@ func cmdZMScore(c *client, args [][]byte, tx store.Tx) {
 	}
 }
 
+// cmdZRank serves ZRANK and ZREVRANK, with Redis 7.2's WITHSCORE (the
+// rank and the score). Any other extra argument gets 7.0's arity error,
+// as the differential test against redis-server 7.0.15 expects (7.2
+// answers a syntax error for a fourth argument other than WITHSCORE).
 func cmdZRank(c *client, args [][]byte, tx store.Tx) {
 	rev := len(args[0]) == len("zrevrank")
-	r, _, ok, err := tx.ZRank(args[1], args[2], rev)
+	withScore := len(args) == 4 && strings.EqualFold(string(args[3]), "withscore")
+	if len(args) != 3 && !withScore {
+		c.errorReply("ERR wrong number of arguments for '" + strings.ToLower(string(args[0])) + "' command")
+		return
+	}
+	r, score, ok, err := tx.ZRank(args[1], args[2], rev)
 	if c.wrongType(err) {
 		return
 	}
-	if !ok {
+	switch {
+	case !ok && withScore:
+		c.WriteNullArray()
+	case !ok:
 		c.WriteNull()
-		return
+	case withScore:
+		c.WriteArray(2)
+		c.WriteInt(r)
+		c.WriteDouble(score)
+	default:
+		c.WriteInt(r)
 	}
-	c.WriteInt(r)
 }
 
 // ZRANGE's range kinds.

@@ -11,6 +11,7 @@ func init() {
 	mems := argDoc{name: "member", typ: "string", multiple: true}
 	numkeys := argDoc{name: "numkeys", typ: "integer"}
 	withScores := argDoc{name: "withscores", typ: "pure-token", token: "WITHSCORES", optional: true}
+	withScore := argDoc{name: "withscore", typ: "pure-token", token: "WITHSCORE", optional: true} // Redis 7.2
 	minS := argDoc{name: "min", typ: "double"}
 	maxS := argDoc{name: "max", typ: "double"}
 	minL := argDoc{name: "min", typ: "string"}
@@ -56,8 +57,8 @@ func init() {
 		"zlexcount": d("Returns the number of members in a lexicographical range.", "2.8.9", logN, key, minL, maxL),
 		"zscore":    d("Returns the score of a member of a sorted set.", "1.2.0", o1, key, mem),
 		"zmscore":   d("Returns the scores of members of a sorted set.", "6.2.0", "O(N) where N is the number of members being requested.", key, mems),
-		"zrank":     d("Returns the rank of a member, by ascending score.", "2.0.0", logN, key, mem),
-		"zrevrank":  d("Returns the rank of a member, by descending score.", "2.0.0", logN, key, mem),
+		"zrank":     d("Returns the rank of a member, by ascending score.", "2.0.0", logN, key, mem, withScore),
+		"zrevrank":  d("Returns the rank of a member, by descending score.", "2.0.0", logN, key, mem, withScore),
 		"zrange":    d("Returns members by rank, score or lexicographical range.", "1.2.0", logNM, append([]argDoc{key}, append(rangeArgs, withScores)...)...),
 		"zrangestore": d("Stores a range of a sorted set in a key.", "6.2.0", "O(log(N)+M) with N being the number of elements in the sorted set and M the number of elements stored into the destination key.",
 			append([]argDoc{{name: "dst", typ: "key"}, src}, rangeArgs...)...),

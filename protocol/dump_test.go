@@ -34,8 +34,14 @@ func TestDumpRestoreWithRedis(t *testing.T) {
 		}
 		x.SAdd(ctx, "sbig", many...)
 		x.Set(ctx, "ttl", "v", time.Hour)
+		x.RPush(ctx, "lsmall", "a", "-5", "70000", "")
+		big := []any{strings.Repeat("p", 9000)} // a PLAIN quicklist node in Redis
+		for i := range 2000 {
+			big = append(big, fmt.Sprintf("e%d", i))
+		}
+		x.RPush(ctx, "lbig", big...)
 	}
-	keys := []string{"str", "int", "long", "hsmall", "hbig", "sint", "sstr", "sbig", "ttl"}
+	keys := []string{"str", "int", "long", "hsmall", "hbig", "sint", "sstr", "sbig", "ttl", "lsmall", "lbig"}
 	describe := func(x redis.Cmdable, k string) string {
 		switch x.Type(ctx, k).Val() {
 		case "string":
@@ -52,6 +58,8 @@ func TestDumpRestoreWithRedis(t *testing.T) {
 			ms := x.SMembers(ctx, k).Val()
 			sort.Strings(ms)
 			return "set " + strings.Join(ms, ",")
+		case "list":
+			return "list " + strings.Join(x.LRange(ctx, k, 0, -1).Val(), ",")
 		}
 		return "none"
 	}

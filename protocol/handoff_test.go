@@ -24,7 +24,7 @@ func handoffData(t *testing.T, c *redis.Client, n int) []string {
 	for i := range n {
 		k := fmt.Sprintf("k:%d", i)
 		keys[i] = k
-		switch i % 4 {
+		switch i % 6 {
 		case 0:
 			p.Set(ctx, k, "v"+k, 0)
 		case 1:
@@ -33,6 +33,10 @@ func handoffData(t *testing.T, c *redis.Client, n int) []string {
 			p.HSet(ctx, k, "a", "1", "b", k)
 		case 3:
 			p.SAdd(ctx, k, "x", k, 42)
+		case 4:
+			p.ZAdd(ctx, k, redis.Z{Score: 1, Member: "a"}, redis.Z{Score: 2.5, Member: k})
+		case 5:
+			p.RPush(ctx, k, "x", k)
 		}
 		if p.Len() == 500 {
 			if _, err := p.Exec(ctx); err != nil {
@@ -58,13 +62,17 @@ func checkHandoffData(t *testing.T, c *redis.Client, keys []string, since time.T
 		var ttls []*redis.DurationCmd
 		for i := lo; i < min(lo+500, len(keys)); i++ {
 			k := keys[i]
-			switch i % 4 {
+			switch i % 6 {
 			case 0, 1:
 				cmds = append(cmds, p.Get(ctx, k))
 			case 2:
 				cmds = append(cmds, p.HGetAll(ctx, k))
 			case 3:
 				cmds = append(cmds, p.SMembers(ctx, k))
+			case 4:
+				cmds = append(cmds, p.ZRangeWithScores(ctx, k, 0, -1))
+			case 5:
+				cmds = append(cmds, p.LRange(ctx, k, 0, -1))
 			}
 			ttls = append(ttls, p.PTTL(ctx, k))
 		}
@@ -73,7 +81,7 @@ func checkHandoffData(t *testing.T, c *redis.Client, keys []string, since time.T
 			i := lo + j
 			k := keys[i]
 			ok := true
-			switch i % 4 {
+			switch i % 6 {
 			case 0, 1:
 				v, err := cmd.(*redis.StringCmd).Result()
 				ok = err == nil && v == "v"+k
@@ -86,9 +94,15 @@ func checkHandoffData(t *testing.T, c *redis.Client, keys []string, since time.T
 				want := []string{"42", k, "x"}
 				slices.Sort(want)
 				ok = err == nil && slices.Equal(v, want)
+			case 4:
+				v, err := cmd.(*redis.ZSliceCmd).Result()
+				ok = err == nil && len(v) == 2 && v[0] == redis.Z{Score: 1, Member: "a"} && v[1] == redis.Z{Score: 2.5, Member: k}
+			case 5:
+				v, err := cmd.(*redis.StringSliceCmd).Result()
+				ok = err == nil && slices.Equal(v, []string{"x", k})
 			}
 			ttl, err := ttls[j].Result()
-			if i%4 == 1 {
+			if i%6 == 1 {
 				low := handoffTTL - time.Since(since) - 5*time.Second
 				ok = ok && err == nil && ttl > low && ttl <= handoffTTL
 			} else {
@@ -294,7 +308,7 @@ func TestHandoffWritesDuringMoveWin(t *testing.T) {
 		if !third.cl.Table().Local(cluster.Slot(k)) {
 			continue
 		}
-		switch i % 4 {
+		switch i % 6 { // handoffData's kinds
 		case 0:
 			strs = append(strs, k)
 		case 2:

@@ -301,3 +301,30 @@ func TestZSetDumpRestore(t *testing.T) {
 		}
 	}
 }
+
+// TestZRankWithScore: Redis 7.2's WITHSCORE gives the rank and the score
+// (a RESP3 double), a null array for a missing member; another fourth
+// argument is 7.0's arity error.
+func TestZRankWithScore(t *testing.T) {
+	ts := startServer(t)
+	c := ts.client(t)
+	must(t, c.ZAdd(ctx, "z", redis.Z{Score: 1.5, Member: "a"}, redis.Z{Score: 3, Member: "b"}).Err())
+	if got, err := c.ZRankWithScore(ctx, "z", "b").Result(); err != nil || got.Rank != 1 || got.Score != 3 {
+		t.Errorf("ZRANK WITHSCORE = %+v, %v", got, err)
+	}
+	if got, err := c.ZRevRankWithScore(ctx, "z", "b").Result(); err != nil || got.Rank != 0 || got.Score != 3 {
+		t.Errorf("ZREVRANK WITHSCORE = %+v, %v", got, err)
+	}
+	if err := c.ZRankWithScore(ctx, "z", "nope").Err(); err != redis.Nil {
+		t.Errorf("ZRANK WITHSCORE of a missing member: %v", err)
+	}
+	r := ts.raw(t)
+	r.expectReply(errReply("ERR wrong number of arguments for 'zrank' command"), "ZRANK", "z", "a", "x")
+	r3 := dialRESPProto(t, ts.addr, 3)
+	if got := r3.exchange("ZRANK", "z", "a", "WITHSCORE"); got != "*2\r\n:0\r\n,1.5\r\n" {
+		t.Errorf("ZRANK WITHSCORE in RESP3 = %q", got)
+	}
+	if got := r3.exchange("ZRANK", "z", "nope", "withscore"); got != "_\r\n" {
+		t.Errorf("ZRANK WITHSCORE of a missing member in RESP3 = %q", got)
+	}
+}
