@@ -13,6 +13,7 @@
 //	go run ./bench/collbench                  # -n 1000000, every workload
 //	go run ./bench/collbench -n 100000 -workloads a,d
 //	go run ./bench/collbench -latency 10000,10000000   # HGET p99.9 and GC pauses
+//	go run ./bench/collbench -latency-zl 10000,10000000   # the same for ZSCORE and LINDEX
 //	go run ./bench/collbench -delete 10000000          # GET p99 while a 10M-field hash is deleted
 //	go run ./bench/collbench -churn 90s -rate 20000    # field TTL churn: memory stays bounded, fields go
 //
@@ -45,6 +46,7 @@ func main() {
 	redisBin := flag.String("redis-bin", "redis-server", "redis-server binary")
 	settle := flag.Duration("settle", 3*time.Second, "wait after loading before reading RSS")
 	gcSizes := flag.String("latency", "", "instead of memory: HGET latency and GC pauses with these numbers of hash fields loaded (e.g. 10000,10000000)")
+	zlSizes := flag.String("latency-zl", "", "instead of memory: ZSCORE/LINDEX latency and GC pauses with these numbers of elements loaded, half in sorted sets and half in lists of 1000 (e.g. 10000,10000000)")
 	rate := flag.Int("rate", 20000, "latency: HGETs a second")
 	dur := flag.Duration("duration", 10*time.Second, "latency: how long the HGET load runs")
 	delFields := flag.Int("delete", 0, "instead of memory: DEL one hash of this many fields while another client runs GETs, on each server")
@@ -75,6 +77,17 @@ func main() {
 				bin = *redisBin
 			}
 			if err := deleteBig(dir, name, bin, *delFields); err != nil {
+				fail(err)
+			}
+		}
+		return
+	}
+	if *zlSizes != "" {
+		fmt.Printf("%-10s %8s %9s %9s %9s %9s\n", "elements", "reads", "p50", "p99", "p99.9", "max")
+		for _, f := range strings.Split(*zlSizes, ",") {
+			var n int
+			fmt.Sscan(f, &n)
+			if err := latencyZL(dir, *cachesrvBin, n, *rate, *dur); err != nil {
 				fail(err)
 			}
 		}
