@@ -243,8 +243,12 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 	if d.Kind == route.Refused && c.peerLink {
 		d = c.srv.router.RouteSettled(cmd.name, keys, true, d, time.Second) // a table a moment behind the peer's (handoff.go)
 	}
-	if d.Kind == route.Local && c.srv.handoff.active() {
-		c.srv.handoff.prefetch(keys) // keys of slots being imported (handoff.go)
+	if d.Kind == route.Local && !c.holdsLocks && c.srv.handoff.active() {
+		// Keys of slots being imported (handoff.go). It takes their
+		// shards' locks: never from a script's redis.call, which runs
+		// under its keys' locks already (the script's own keys were
+		// fetched when EVAL itself was routed).
+		c.srv.handoff.prefetch(keys)
 	}
 	clear(keys)
 	c.keysBuf = keys[:0]

@@ -366,3 +366,35 @@ func TestHandoffWritesDuringMoveWin(t *testing.T) {
 		}
 	}
 }
+
+// A script on the new owner, while its slots are still being imported,
+// reads and writes keys of those slots: the keys it declared are fetched
+// before it takes their locks, and its redis.call does not fetch again
+// under them (which deadlocked on the shard lock the script holds).
+func TestHandoffScriptDuringImport(t *testing.T) {
+	nodes := startCluster(t, 2, route.Proxy)
+	keys := handoffData(t, plainClient(t, nodes[0].addr), 600)
+	g := holdHandoff(t, nodes...)
+	third := startNode(t, route.Proxy, nodes[0].cl.Self().GossipAddr)
+	waitConverged(t, append(slices.Clone(nodes), third), 3)
+	var k string
+	for i, key := range keys {
+		if i%6 == 0 && third.cl.Table().Local(cluster.Slot(key)) {
+			k = key
+			break
+		}
+	}
+	if k == "" || third.srv.HandoffStats().SlotsImporting == 0 {
+		t.Fatalf("no string key of an importing slot (key %q, %+v)", k, third.srv.HandoffStats())
+	}
+	c := plainClient(t, third.addr)
+	got, err := c.Eval(ctx, "local v = redis.call('GET', KEYS[1]) redis.call('SET', KEYS[1], v .. '!') return redis.call('GET', KEYS[1])", []string{k}).Text()
+	if err != nil || got != "v"+k+"!" {
+		t.Fatalf("EVAL on an importing key = %q, %v", got, err)
+	}
+	g.open()
+	waitHandoff(t, append(slices.Clone(nodes), third))
+	if v := c.Get(ctx, k).Val(); v != "v"+k+"!" {
+		t.Errorf("after the hand-off %s = %q, want the script's write", k, v)
+	}
+}
