@@ -124,38 +124,7 @@ func TestBitmapHLLNotifications(t *testing.T) {
 		{"PFDEBUG", "TODENSE", "m"},
 		{"SET", "end", "1"},
 	}
-	events := func(addr string) []string {
-		ctx := context.Background()
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer c.Close()
-		c.FlushAll(ctx)
-		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
-			t.Fatal(err)
-		}
-		sub := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer sub.Close()
-		ps := sub.PSubscribe(ctx, "__key*@0__:*")
-		defer ps.Close()
-		if _, err := ps.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ch := ps.Channel()
-		for _, cmd := range script {
-			c.Do(ctx, cmd...)
-		}
-		var got []string
-		for {
-			select {
-			case m := <-ch:
-				got = append(got, m.Channel+" "+m.Payload)
-				if m.Channel == "__keyevent@0__:set" && m.Payload == "end" {
-					return got
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("%s: no end after %q", addr, got)
-			}
-		}
-	}
+	events := func(addr string) []string { return notificationsOf(t, addr, "__key*@0__:*", script) }
 	want, got := events(redisAddr), events(ts.addr)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("events:\n cachesrv %q\n redis    %q", got, want)

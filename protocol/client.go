@@ -21,10 +21,6 @@ import (
 // connection's own goroutine, except those under mu, which CLIENT LIST and
 // CLIENT KILL on other connections read.
 type client struct {
-	// holdsLocks is set while a script's redis.call routes a key under the
-	// script's shard locks: route must not take them again (hand-off's
-	// fetch of an importing key does).
-	holdsLocks   bool
 	*resp.Writer // replies, flushed once per pipeline (or sooner: see pipeline.go)
 	srv          *Server
 	net          net.Conn

@@ -270,22 +270,18 @@ func cmdLPos(c *client, args [][]byte, tx store.Tx) {
 				return
 			}
 			rank = v
-		case opt == "count" && more:
+		case (opt == "count" || opt == "maxlen") && more:
 			j++
 			v, ok := parseInt(args[j])
 			if !ok || v < 0 {
-				c.errorReply("ERR COUNT can't be negative")
+				c.errorReply("ERR " + strings.ToUpper(opt) + " can't be negative")
 				return
 			}
-			count = v
-		case opt == "maxlen" && more:
-			j++
-			v, ok := parseInt(args[j])
-			if !ok || v < 0 {
-				c.errorReply("ERR MAXLEN can't be negative")
-				return
+			if opt == "count" {
+				count = v
+			} else {
+				maxlen = v
 			}
-			maxlen = v
 		default:
 			c.errorReply("ERR syntax error")
 			return

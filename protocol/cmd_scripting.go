@@ -268,10 +268,7 @@ func (h *scriptCtx) Call(args [][]byte, resp3 bool) []byte {
 	if c.srv.router != nil && cmd.flags&flagChannels == 0 {
 		// Declared keys were routed here; a key a script reaches
 		// otherwise (all-shards-lock) may live on another node.
-		c.holdsLocks = true // no hand-off fetch under the script's locks
-		d := c.route(cmd, args)
-		c.holdsLocks = false
-		if d.Kind != route.Local {
+		if d := c.routeUnderLocks(cmd, args); d.Kind != route.Local {
 			return h.fail("ERR Script attempted to access a non local key in a cluster node")
 		}
 	}

@@ -101,6 +101,20 @@ type sortOpts struct {
 	limitStart, limitCnt  int64
 }
 
+// readsPatterns reports whether the parsed options read other keys, as
+// sortReadsPatterns tells dispatch from the raw arguments.
+func (o *sortOpts) readsPatterns() bool {
+	if bytes.IndexByte(o.by, '*') >= 0 {
+		return true
+	}
+	for _, g := range o.gets {
+		if !bytes.Equal(g, []byte("#")) && bytes.IndexByte(g, '*') >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // sortElem is one element to sort and what it sorts by.
 type sortElem struct {
 	elem  []byte
@@ -155,7 +169,7 @@ func cmdSort(c *client, args [][]byte, tx store.Tx) {
 			return
 		}
 	}
-	if sortReadsPatterns(args) && !tx.All() {
+	if o.readsPatterns() && !tx.All() {
 		// Only a script reaches here without every shard's lock: it holds
 		// those of its declared keys, and patterns name others.
 		c.errorReply("ERR SORT with BY or GET patterns in a script needs lua-undeclared-keys all-shards-lock")

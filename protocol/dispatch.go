@@ -227,8 +227,22 @@ func (c *client) appendShards(dst []int, cmd *command, args [][]byte) []int {
 	return dst
 }
 
-// route asks the cluster's router where cmd runs.
+// route asks the cluster's router where cmd runs and, for a command
+// about to run here, first fetches its keys from a slot's old owner if
+// the slot is being imported (handoff.go). Callers hold no shard lock.
 func (c *client) route(cmd *command, args [][]byte) route.Decision {
+	return c.routeKeys(cmd, args, true)
+}
+
+// routeUnderLocks is route for a script's redis.call, which runs under
+// the script's shard locks: it fetches nothing, since the fetch takes
+// those locks (the script's declared keys were fetched when EVAL itself
+// was routed).
+func (c *client) routeUnderLocks(cmd *command, args [][]byte) route.Decision {
+	return c.routeKeys(cmd, args, false)
+}
+
+func (c *client) routeKeys(cmd *command, args [][]byte, fetch bool) route.Decision {
 	if (cmd.firstKey == 0 && cmd.keys == nil) || cmd.flags&flagKeyspace != 0 {
 		return route.Decision{Kind: route.Local}
 	}
@@ -243,11 +257,7 @@ func (c *client) route(cmd *command, args [][]byte) route.Decision {
 	if d.Kind == route.Refused && c.peerLink {
 		d = c.srv.router.RouteSettled(cmd.name, keys, true, d, time.Second) // a table a moment behind the peer's (handoff.go)
 	}
-	if d.Kind == route.Local && !c.holdsLocks && c.srv.handoff.active() {
-		// Keys of slots being imported (handoff.go). It takes their
-		// shards' locks: never from a script's redis.call, which runs
-		// under its keys' locks already (the script's own keys were
-		// fetched when EVAL itself was routed).
+	if fetch && d.Kind == route.Local && c.srv.handoff.active() {
 		c.srv.handoff.prefetch(keys)
 	}
 	clear(keys)

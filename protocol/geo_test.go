@@ -5,7 +5,6 @@ import (
 	"math"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -106,38 +105,7 @@ func TestGeoKeyspaceEvents(t *testing.T) {
 		{"GEOSEARCH", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km"},
 		{"SET", "end", "1"},
 	}
-	events := func(addr string) []string {
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer c.Close()
-		ctx := context.Background()
-		c.FlushAll(ctx)
-		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
-			t.Fatal(err)
-		}
-		sub := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer sub.Close()
-		ps := sub.PSubscribe(ctx, "__key*@0__:*")
-		defer ps.Close()
-		if _, err := ps.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ch := ps.Channel()
-		for _, cmd := range script {
-			c.Do(ctx, cmd...)
-		}
-		var got []string
-		for {
-			select {
-			case m := <-ch:
-				got = append(got, m.Channel+" "+m.Payload)
-				if m.Channel == "__keyevent@0__:set" && m.Payload == "end" {
-					return got
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("%s: no end after %q", addr, got)
-			}
-		}
-	}
+	events := func(addr string) []string { return notificationsOf(t, addr, "__key*@0__:*", script) }
 	want, got := events(redisAddr), events(ts.addr)
 	if len(got) != len(want) {
 		t.Fatalf("events:\n cachesrv %q\n redis    %q", got, want)

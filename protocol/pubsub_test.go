@@ -297,3 +297,41 @@ func TestKeyspaceNotifications(t *testing.T) {
 		t.Fatal("no evicted notification after writing 5 MB into 2 MB")
 	}
 }
+
+// notificationsOf runs script on a fresh connection to addr (FLUSHALL
+// first, notify-keyspace-events KEA) and returns the keyspace and
+// keyevent notifications matching pattern it caused, in order, up to the
+// script's last command, which must be SET end: the differential
+// notification tests run it against cachesrv and redis-server alike.
+func notificationsOf(t *testing.T, addr, pattern string, script [][]any) []string {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer c.Close()
+	c.FlushAll(ctx)
+	if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
+		t.Fatal(err)
+	}
+	sub := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer sub.Close()
+	ps := sub.PSubscribe(ctx, pattern)
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ch := ps.Channel()
+	for _, cmd := range script {
+		c.Do(ctx, cmd...)
+	}
+	var got []string
+	for {
+		select {
+		case m := <-ch:
+			got = append(got, m.Channel+" "+m.Payload)
+			if m.Channel == "__keyevent@0__:set" && m.Payload == "end" {
+				return got
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no end after %q", addr, got)
+		}
+	}
+}

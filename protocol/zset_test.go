@@ -49,38 +49,7 @@ func TestZSetNotifications(t *testing.T) {
 		{"ZINTERSTORE", "u", 2, "z", "nokey"},
 		{"SET", "end", "end"},
 	}
-	events := func(addr string) []string {
-		ctx := context.Background()
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer c.Close()
-		c.FlushAll(ctx)
-		if err := c.ConfigSet(ctx, "notify-keyspace-events", "KEA").Err(); err != nil {
-			t.Fatal(err)
-		}
-		sub := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
-		defer sub.Close()
-		ps := sub.PSubscribe(ctx, "__keyevent@0__:*")
-		defer ps.Close()
-		if _, err := ps.Receive(ctx); err != nil {
-			t.Fatal(err)
-		}
-		ch := ps.Channel()
-		for _, cmd := range script {
-			c.Do(ctx, cmd...)
-		}
-		var got []string
-		for {
-			select {
-			case m := <-ch:
-				got = append(got, m.Channel+" "+m.Payload)
-				if m.Channel == "__keyevent@0__:set" && m.Payload == "end" {
-					return got
-				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("%s: no end after %q", addr, got)
-			}
-		}
-	}
+	events := func(addr string) []string { return notificationsOf(t, addr, "__keyevent@0__:*", script) }
 	ours, theirs := events(ts.addr), events(redisAddr)
 	if !slices.Equal(ours, theirs) {
 		t.Errorf("events differ\n  cachesrv: %q\n  redis:    %q", ours, theirs)

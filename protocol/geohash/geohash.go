@@ -231,39 +231,29 @@ func EstimateSteps(meters, lat float64) uint8 {
 }
 
 // moveX moves h one cell east (d > 0) or west (d < 0), wrapping around.
-func moveX(h *Bits, d int) {
-	if d == 0 {
-		return
-	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0x5555555555555555) >> (64 - 2*uint(h.Step))
-	if d > 0 {
-		x = x + (zz + 1)
-	} else {
-		x = x | zz
-		x = x - (zz + 1)
-	}
-	x &= uint64(0xaaaaaaaaaaaaaaaa) >> (64 - 2*uint(h.Step))
-	h.Bits = x | y
-}
+func moveX(h *Bits, d int) { move(h, d, 0xaaaaaaaaaaaaaaaa) }
 
 // moveY moves h one cell north (d > 0) or south (d < 0), wrapping around.
-func moveY(h *Bits, d int) {
+func moveY(h *Bits, d int) { move(h, d, 0x5555555555555555) }
+
+// move steps the coordinate whose interleaved bits are axis (longitude's
+// odd bits or latitude's even ones) by one cell, as Redis's
+// geohash_move_x and geohash_move_y do: filling the other coordinate's
+// bit positions with ones makes the carry run through.
+func move(h *Bits, d int, axis uint64) {
 	if d == 0 {
 		return
 	}
-	x := h.Bits & 0xaaaaaaaaaaaaaaaa
-	y := h.Bits & 0x5555555555555555
-	zz := uint64(0xaaaaaaaaaaaaaaaa) >> (64 - 2*uint(h.Step))
+	other := ^axis
+	shift := 64 - 2*uint(h.Step)
+	v, keep := h.Bits&axis, h.Bits&other
+	zz := other >> shift
 	if d > 0 {
-		y = y + (zz + 1)
+		v += zz + 1
 	} else {
-		y = y | zz
-		y = y - (zz + 1)
+		v = (v | zz) - (zz + 1)
 	}
-	y &= uint64(0x5555555555555555) >> (64 - 2*uint(h.Step))
-	h.Bits = x | y
+	h.Bits = v&(axis>>shift) | keep
 }
 
 // Neighbours are the eight cells around one.
