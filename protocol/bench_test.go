@@ -77,7 +77,9 @@ func BenchmarkRequestPath(b *testing.B) {
 		cmd  func(i int) string
 	}{
 		{"GET", func(i int) string { return respCommand("GET", fmt.Sprintf("key:%06d", i%4096)) }},
-		{"SET", func(i int) string { return respCommand("SET", fmt.Sprintf("key:%06d", i%4096), strings.Repeat("v", 100)) }},
+		{"SET", func(i int) string {
+			return respCommand("SET", fmt.Sprintf("key:%06d", i%4096), strings.Repeat("v", 100))
+		}},
 	} {
 		for _, parallel := range []bool{false, true} {
 			name := tc.name

@@ -78,9 +78,10 @@ type client struct {
 	// is a node of the cluster (admit, cmd_peer.go).
 	protected bool
 	stats     pipelineStats
-	// For latency-tracking: when the pipeline arrived, and how long after
-	// that the last command ended.
-	pipelineStart time.Time
+	stripe    *statStripe // where stats go: Server.stats.stripes[id % statStripes]
+	// For latency-tracking: when the pipeline arrived (monotonic, see
+	// monoNow), and how long after that the last command ended.
+	pipelineStart time.Duration
 	elapsed       time.Duration
 	failed        bool // the running command replied with an error
 
@@ -114,7 +115,6 @@ type clientMem struct {
 	omem           atomic.Int64 // replies buffered and not yet taken by the socket
 	pushed         atomic.Int64 // pushes (pub/sub, invalidations) not yet written
 	multi          atomic.Int64 // bytes of the commands queued in MULTI
-	writing        atomic.Bool  // waiting for the socket to take replies
 }
 
 // clientOverhead estimates what a connection costs besides its buffers:
@@ -174,9 +174,7 @@ func (c *client) flushReplies() error {
 	if evict {
 		c.noteMem()
 	}
-	c.mem.writing.Store(true)
-	err := c.Flush()
-	c.mem.writing.Store(false)
+	err := c.Flush() // omem > 0 meanwhile: CLIENT LIST's events=rw
 	c.mem.omem.Store(0)
 	if evict {
 		c.noteMem()
@@ -223,6 +221,7 @@ func newClient(s *Server, conn net.Conn) *client {
 		created: now,
 		authed:  s.defaultOpen(),
 	}
+	c.stripe = &s.stats.stripes[c.id%statStripes]
 	c.proto.Store(2)
 	c.Writer = resp.NewWriter(countingWriter{conn, &c.stats.netOut})
 	c.user.Store(s.users.Default())
@@ -302,7 +301,7 @@ func (c *client) info() string {
 	name, libName, libVer := c.name, c.libName, c.libVer
 	c.mu.Unlock()
 	events := "r"
-	if c.mem.writing.Load() {
+	if c.mem.omem.Load() > 0 { // flushReplies is waiting for the socket
 		events = "rw"
 	}
 	m := &c.mem

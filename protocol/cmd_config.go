@@ -88,13 +88,9 @@ func (s *Server) applyIdleTimeout() {
 
 func cmdConfigResetStat(c *client, _ [][]byte, _ store.Tx) {
 	st := &c.srv.stats
-	st.commandsProcessed.Store(0)
+	st.resetStripes()
 	st.connectionsReceived.Store(0)
 	st.rejectedConns.Store(0)
-	st.hits.Store(0)
-	st.misses.Store(0)
-	st.netInput.Store(0)
-	st.netOutput.Store(0)
 	eachCommand(func(cmd *command) {
 		cmd.stats.reset()
 	})

@@ -47,9 +47,14 @@ type pipelineStats struct {
 	next          int // slot to evict next
 }
 
+// localStat is one command's share of a pipeline's statistics. A slot
+// keeps its command after a flush, so that the next pipeline of the same
+// command (the common case: pipeline 1) finds it at once; used marks the
+// histogram buckets to add, so a flush touches only those.
 type localStat struct {
 	cmd                  *command
 	calls, failed, nanos int64
+	used                 uint32 // bit i: hist[i] != 0
 	hist                 [latencyBuckets]uint32
 }
 
@@ -74,14 +79,16 @@ func (p *pipelineStats) add(cmd *command, d time.Duration, failed bool) {
 	}
 	if d >= 0 {
 		l.nanos += int64(d)
-		l.hist[latencyBucket(d)]++
+		b := latencyBucket(d)
+		l.hist[b]++
+		l.used |= 1 << b
 	}
 }
 
 // flush adds everything gathered to the shared counters.
-func (p *pipelineStats) flush(s *serverStats) {
+func (p *pipelineStats) flush(s *statStripe) {
 	if p.processed != 0 {
-		s.commandsProcessed.Add(p.processed)
+		s.processed.Add(p.processed)
 		p.processed = 0
 	}
 	if p.hits != 0 {
@@ -101,19 +108,19 @@ func (p *pipelineStats) flush(s *serverStats) {
 // server's counters. It runs before a pipeline's commands, so that an
 // INFO sees its own request and every earlier reply counted, as Redis
 // counts them when they cross the socket, and when the client goes.
-func (p *pipelineStats) flushNet(s *serverStats) {
+func (p *pipelineStats) flushNet(s *statStripe) {
 	if p.netIn != 0 {
-		s.netInput.Add(p.netIn)
+		s.netIn.Add(p.netIn)
 		p.netIn = 0
 	}
 	if p.netOut != 0 {
-		s.netOutput.Add(p.netOut)
+		s.netOut.Add(p.netOut)
 		p.netOut = 0
 	}
 }
 
 func (l *localStat) flush() {
-	if l.cmd == nil {
+	if l.calls == 0 {
 		return
 	}
 	st := &l.cmd.stats
@@ -124,12 +131,12 @@ func (l *localStat) flush() {
 	if l.nanos != 0 {
 		st.nanos.Add(l.nanos)
 	}
-	for i, n := range l.hist {
-		if n != 0 {
-			st.hist[i].Add(uint64(n))
-		}
+	for m := l.used; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		st.hist[i].Add(uint64(l.hist[i]))
+		l.hist[i] = 0
 	}
-	*l = localStat{}
+	l.calls, l.failed, l.nanos, l.used = 0, 0, 0, 0
 }
 
 // latencyBucket returns the first bucket whose bound is >= d.
@@ -228,9 +235,9 @@ func (s *Server) Stats() Stats {
 		ConnectedClients:    s.ClientCount(),
 		ConnectionsReceived: s.stats.connectionsReceived.Load(),
 		RejectedConnections: s.stats.rejectedConns.Load(),
-		CommandsProcessed:   s.stats.commandsProcessed.Load(),
-		KeyspaceHits:        s.stats.hits.Load(),
-		KeyspaceMisses:      s.stats.misses.Load(),
+		CommandsProcessed:   s.stats.processed(),
+		KeyspaceHits:        s.stats.hits(),
+		KeyspaceMisses:      s.stats.misses(),
 		MaxClients:          int64(s.cfg.MaxClients.Load()),
 	}
 }

@@ -36,7 +36,9 @@ func (c *client) dispatch(args [][]byte) {
 		}
 		cmd = sub
 	}
-	c.lastCmd.Store(cmd)
+	if c.lastCmd.Load() != cmd { // the same command again is the common case (storeChanged)
+		c.lastCmd.Store(cmd)
+	}
 	if !cmd.arityOK(len(args)) {
 		cmd.stats.rejected.Add(1)
 		c.rejectQueued(errWrongArgs(cmd.fullName))
@@ -300,7 +302,7 @@ func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 		}
 		d := time.Duration(-1)
 		if timed || watched {
-			at := time.Since(c.pipelineStart)
+			at := monoNow() - c.pipelineStart
 			d, c.elapsed = at-c.elapsed, at
 		}
 		if watched && d >= slowest {

@@ -173,7 +173,7 @@ func (o *outbox) writeOut(force bool) error {
 	o.inflight = len(b)
 	o.mu.Unlock()
 	n, err := o.c.net.Write(b)
-	o.c.srv.stats.netOutput.Add(int64(n))
+	o.c.stripe.netOut.Add(int64(n))
 	o.mu.Lock()
 	o.inflight = 0
 	if len(o.buf) == 0 && cap(b) <= 64<<10 {
