@@ -128,11 +128,15 @@ func (s *serverStats) total(counter func(*statStripe) *atomic.Int64) int64 {
 func (s *serverStats) processed() int64 {
 	return s.total(func(t *statStripe) *atomic.Int64 { return &t.processed })
 }
-func (s *serverStats) hits() int64 { return s.total(func(t *statStripe) *atomic.Int64 { return &t.hits }) }
+func (s *serverStats) hits() int64 {
+	return s.total(func(t *statStripe) *atomic.Int64 { return &t.hits })
+}
 func (s *serverStats) misses() int64 {
 	return s.total(func(t *statStripe) *atomic.Int64 { return &t.misses })
 }
-func (s *serverStats) netIn() int64 { return s.total(func(t *statStripe) *atomic.Int64 { return &t.netIn }) }
+func (s *serverStats) netIn() int64 {
+	return s.total(func(t *statStripe) *atomic.Int64 { return &t.netIn })
+}
 func (s *serverStats) netOut() int64 {
 	return s.total(func(t *statStripe) *atomic.Int64 { return &t.netOut })
 }
