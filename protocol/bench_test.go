@@ -65,8 +65,8 @@ func BenchmarkPipeline(b *testing.B) {
 
 // BenchmarkRequestPath measures what the server itself spends per
 // request, with the network taken out: each connection is an in-memory
-// net.Conn that hands the server one request per read (pipeline 1) and
-// discards its replies, so ns/op is the connection loop's read
+// net.Conn that hands the server one pipeline per read (of 1 or 16
+// requests) and discards its replies, so ns/op is the connection loop's read
 // bookkeeping, parsing, dispatch, the store, statistics and the reply,
 // without system calls or the netpoller. "parallel" runs one such
 // connection per GOMAXPROCS at once, which shows the cost of counters
@@ -81,8 +81,12 @@ func BenchmarkRequestPath(b *testing.B) {
 			return respCommand("SET", fmt.Sprintf("key:%06d", i%4096), strings.Repeat("v", 100))
 		}},
 	} {
-		for _, parallel := range []bool{false, true} {
-			name := tc.name
+		for _, v := range []struct {
+			depth    int
+			parallel bool
+		}{{1, false}, {1, true}, {16, false}} {
+			parallel := v.parallel
+			name := fmt.Sprintf("%s/P%d", tc.name, v.depth)
 			if parallel {
 				name += "/parallel"
 			}
@@ -91,9 +95,11 @@ func BenchmarkRequestPath(b *testing.B) {
 				for i := range 4096 {
 					ts.store.Tx().Set([]byte(fmt.Sprintf("key:%06d", i)), []byte(strings.Repeat("v", 100)), 0)
 				}
-				reqs := make([][]byte, 4096)
+				reqs := make([][]byte, 4096/v.depth)
 				for i := range reqs {
-					reqs[i] = []byte(tc.cmd(i))
+					for j := range v.depth {
+						reqs[i] = append(reqs[i], tc.cmd(i*v.depth+j)...)
+					}
 				}
 				conns := 1
 				if parallel {
@@ -103,7 +109,7 @@ func BenchmarkRequestPath(b *testing.B) {
 				b.ResetTimer()
 				var wg sync.WaitGroup
 				for k := range conns {
-					fc := &memConn{reqs: reqs, left: b.N / conns, next: k * 997}
+					fc := &memConn{reqs: reqs, left: b.N / conns / v.depth, next: k * 997}
 					c := ts.srv.admit(fc)
 					if c == nil {
 						b.Fatal("not admitted")

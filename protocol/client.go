@@ -85,12 +85,13 @@ type client struct {
 	elapsed       time.Duration
 	failed        bool // the running command replied with an error
 
-	multi     *multiState // non-nil between MULTI and EXEC/DISCARD
-	watches   []*store.Watch
-	shardsBuf []int             // scratch for the shards a command locks
-	keysBuf   [][]byte          // scratch for the keys a command routes by
-	group     []groupItem       // scratch: a same-shard run of a pipeline
-	remote    []route.RemoteCmd // scratch: a run of a pipeline bound for other nodes
+	multi      *multiState // non-nil between MULTI and EXEC/DISCARD
+	watches    []*store.Watch
+	shardsBuf  []int             // scratch for the shards a command locks
+	keysBuf    [][]byte          // scratch for the keys a command routes by
+	lastLookup lookupCache       // the last command name found (command.go)
+	group      []groupItem       // scratch: a same-shard run of a pipeline
+	remote     []route.RemoteCmd // scratch: a run of a pipeline bound for other nodes
 	// pinned is the peer connection holding this client's WATCH of keys
 	// another node owns, until EXEC, DISCARD or UNWATCH (tx_remote.go).
 	pinned *route.Pinned

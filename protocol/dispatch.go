@@ -18,7 +18,7 @@ func (c *client) dispatch(args [][]byte) {
 		return
 	}
 	c.stats.processed++
-	cmd := lookup(commands, args[0])
+	cmd := c.command(args[0])
 	if c.protected && (cmd == nil || cmd.name != "cachesrv.peer") {
 		c.WriteRaw([]byte(deniedProtectedMode))
 		c.quit = true

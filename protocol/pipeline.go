@@ -124,7 +124,7 @@ func (c *client) plan(args [][]byte) planned {
 	if c.srv.scripting.busy.Load() > 0 {
 		return planned{kind: planAlone} // dispatch answers -BUSY for the keys a long script holds
 	}
-	cmd := lookup(commands, args[0])
+	cmd := c.command(args[0])
 	// A command with a keys function (a STORE destination, numkeys) may
 	// touch shards other than its first key's: it runs alone, under the
 	// locks of all its keys.
