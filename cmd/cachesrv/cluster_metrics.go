@@ -41,7 +41,7 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		hoBytes:     newDesc("handoff_bytes_total", "Serialized bytes of the keys handed off."),
 		hoReceived:  newDesc("handoff_received_keys_total", "Keys restored from an old owner's hand-off stream."),
 		hoFetched:   newDesc("handoff_fetched_keys_total", "Keys fetched from an old owner on a miss in an importing slot."),
-		hoSkipped:   newDesc("handoff_skipped_keys_total", "Keys of a type hand-off cannot serialize (no DUMP support), dropped."),
+		hoSkipped:   newDesc("handoff_skipped_keys_total", "Keys dropped by hand-off: of a type it cannot serialize (no DUMP support), or refused by a new owner over maxmemory with nothing it may evict."),
 		hoConflicts: newDesc("handoff_conflicts_total", "Copies from an old owner not applied because this node wrote or deleted the key since."),
 		hoPending:   newDesc("handoff_slots_pending", "Slots this node lost whose new owner has not yet been told the hand-off is done."),
 		hoImporting: newDesc("handoff_slots_importing", "Slots this node owns and is still importing from their previous owner."),
