@@ -155,8 +155,8 @@ func (c *Cluster) OnTableChanges(before, after func(prev, next *Table)) {
 	c.OnTableChanging(before)
 	c.OnTableChange(after)
 	cur := c.table.Load()
-	alone := buildTable([]nodeSpec{{id: c.id, vnodes: c.cfg.VNodes, addr: c.cfg.AdvertiseAddr, clientAddr: c.cfg.AnnounceAddr}}, c.id)
-	if cur != nil && Moved(alone, cur) > 0 {
+	alone := c.alone()
+	if cur != nil && cur != c.downTable && Moved(alone, cur) > 0 {
 		before(alone, cur)
 		after(alone, cur)
 	}

@@ -89,9 +89,15 @@ type Config struct {
 	// Join lists seeds, host:port (port DefaultGossipPort when omitted). A
 	// DNS name is resolved and every address it yields is tried, so one
 	// Kubernetes headless Service name finds all pods that are up. If no
-	// seed answers, Start still succeeds with a one-node cluster and keeps
-	// retrying in the background while the node is alone.
+	// seed answers, Start still succeeds and keeps retrying in the
+	// background while the node is alone; until a seed answers (or another
+	// node joins this one) the node is Down and owns no slot, unless it
+	// bootstraps (bootstrap.go).
 	Join []string
+
+	// Bootstrap lets this node form a cluster of its own when no seed
+	// answers, even though its seeds name other nodes (bootstrap.go).
+	Bootstrap bool
 
 	// VNodes is the number of virtual nodes this node places on the ring,
 	// DefaultVNodes when 0. It is published to peers, and the ring uses every
@@ -195,6 +201,13 @@ type Cluster struct {
 	tableHooks tableHooks // OnTableChanging, OnTableChange (hook.go)
 	departed   departures // members that left or failed (handoff.go)
 
+	// formed: this node belongs to a cluster (it joined one, was joined,
+	// or bootstrapped one); until then its table is downTable
+	// (bootstrap.go).
+	formed    atomic.Bool
+	downTable *Table
+	isLocalIP func(net.IP) bool // an address gossip listens on (bootstrap.go)
+
 	kick chan struct{} // capacity 1: a membership change since the last rebuild
 	done chan struct{} // closed by Leave or Shutdown
 	wg   sync.WaitGroup
@@ -289,6 +302,9 @@ func Start(cfg Config) (*Cluster, error) {
 		c.selfAddr = p.gossip
 	}
 	c.membersMu.Unlock()
+	c.isLocalIP = c.localIPs()
+	c.downTable = newDownTable(c.selfSpec())
+	c.formed.Store(len(cfg.Join) == 0 || cfg.Bootstrap)
 	c.rebuild() // a table with just this node, so Table() is never nil
 	c.log.Info("cluster gossip started", "gossip", c.selfAddr, "resp", cfg.AdvertiseAddr, "vnodes", cfg.VNodes)
 
@@ -296,8 +312,15 @@ func Start(cfg Config) (*Cluster, error) {
 	go c.watch()
 	go c.reclaimLoop()
 	if len(cfg.Join) > 0 {
-		if _, err := c.Join(cfg.Join...); err != nil {
-			c.log.Warn("no seed answered; running alone and retrying", "seeds", cfg.Join, "err", err)
+		if n, onlySelf, err := c.join(cfg.Join); n == 0 {
+			switch {
+			case onlySelf:
+				c.bootstrap("its seeds resolve only to itself")
+			case c.Down():
+				c.log.Warn("no seed answered; serving no slots (CLUSTERDOWN) and retrying", "seeds", cfg.Join, "err", err)
+			default:
+				c.log.Warn("no seed answered; running alone and retrying", "seeds", cfg.Join, "err", err)
+			}
 		}
 		c.wg.Add(1)
 		go c.rejoin()
@@ -435,22 +458,30 @@ func (c *Cluster) memberlistConfig() (*memberlist.Config, error) {
 // number of nodes that answered. The slot table is rebuilt before it
 // returns. Seeds that resolve to this node itself are skipped.
 func (c *Cluster) Join(seeds ...string) (int, error) {
+	n, _, err := c.join(seeds)
+	return n, err
+}
+
+// join is Join that also reports whether the seeds resolved, without
+// error, to this node's own address only (bootstrap.go).
+func (c *Cluster) join(seeds []string) (n int, onlySelf bool, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	addrs, rerr := resolveSeeds(ctx, seeds, net.DefaultResolver.LookupHost)
-	addrs = slices.DeleteFunc(addrs, func(a string) bool { return a == c.selfAddr })
+	resolved := len(addrs)
+	addrs = slices.DeleteFunc(addrs, c.isSelf)
 	if len(addrs) == 0 {
-		return 0, rerr
+		return 0, rerr == nil && resolved > 0, rerr
 	}
-	n, err := c.ml.Join(addrs)
+	n, err = c.ml.Join(addrs)
 	c.rebuild()
 	if n == 0 {
-		return 0, errors.Join(rerr, err)
+		return 0, false, errors.Join(rerr, err)
 	}
 	if rerr != nil || err != nil {
 		c.log.Debug("some seeds did not answer", "err", errors.Join(rerr, err))
 	}
-	return n, nil
+	return n, false, nil
 }
 
 // resolveSeeds turns seeds into ip:port addresses. A seed without a port
@@ -495,9 +526,9 @@ func resolveSeeds(ctx context.Context, seeds []string, lookup func(context.Conte
 // back once the seeds answer again.
 func (c *Cluster) rejoin() {
 	defer c.wg.Done()
-	minDelay, maxDelay := time.Second, 30*time.Second
+	minDelay, maxDelay, downMaxDelay := time.Second, 30*time.Second, 5*time.Second
 	if c.cfg.Fast {
-		minDelay, maxDelay = 200*time.Millisecond, 2*time.Second
+		minDelay, maxDelay, downMaxDelay = 200*time.Millisecond, 2*time.Second, time.Second
 	}
 	delay := minDelay
 	t := time.NewTimer(delay)
@@ -510,12 +541,18 @@ func (c *Cluster) rejoin() {
 		}
 		if c.ml.NumMembers() > 1 {
 			delay = minDelay
-		} else if n, err := c.Join(c.cfg.Join...); n > 0 {
+		} else if n, onlySelf, err := c.join(c.cfg.Join); n > 0 {
 			c.log.Info("joined cluster", "contacted", n)
 			delay = minDelay
 		} else {
+			if onlySelf {
+				c.bootstrap("its seeds resolve only to itself")
+			}
 			c.log.Debug("seeds still unreachable", "err", err, "retry_in", delay)
 			delay = min(2*delay, maxDelay)
+			if c.Down() {
+				delay = min(delay, downMaxDelay) // serving nothing meanwhile
+			}
 		}
 		t.Reset(delay)
 	}
@@ -634,10 +671,23 @@ func (c *Cluster) rebuild() {
 		}
 		specs = append(specs, nodeSpec{id: n.id, vnodes: m.VNodes, addr: m.RESP, clientAddr: m.Client})
 	}
-	next := buildTable(specs, c.id)
+	if len(nodes) > 1 && c.formed.CompareAndSwap(false, true) {
+		c.log.Info("joined a cluster: serving slots", "members", len(nodes))
+	}
+	next := c.downTable
+	if c.formed.Load() {
+		next = buildTable(specs, c.id)
+	}
 	prev := c.table.Load()
 	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) && slices.Equal(prev.clientAddrs, next.clientAddrs) {
 		return
+	}
+	if prev != nil && prev == c.downTable {
+		// Hooks see a node that was down as one that was alone, which is
+		// what it was before Start joined a cluster it could reach: a node
+		// that held no key meanwhile. One path (hand-off's, tracking's)
+		// then serves both.
+		prev = c.alone()
 	}
 	moved := 0
 	if prev != nil {

@@ -340,15 +340,79 @@ func TestRestartAtNewAddress(t *testing.T) {
 // TestRejoinWhenSeedComesUp starts a node whose seed is not up yet: it runs
 // alone, then joins by itself once the seed starts, as the pods of a
 // StatefulSet do when they start together.
+// TestRejoinWhenSeedComesUp: a node whose seed is not up is down (it
+// owns no slot, and serves none) and retries; once the seed is up it
+// joins, and serves its share.
 func TestRejoinWhenSeedComesUp(t *testing.T) {
 	port := servertest.FreePort(t)
 	early := startNode(t, "early", func(cfg *Config) { cfg.Join = []string{fmt.Sprintf("127.0.0.1:%d", port)} })
-	if got := early.Table().Nodes(); !slices.Equal(got, []string{"early"}) {
-		t.Fatalf("alone, the node should own everything; table has %v", got)
+	if !early.Down() || !slices.Equal(early.Table().Nodes(), []string{"early"}) || early.Table().Count("early") != 0 || early.Table().Owner(0) != -1 {
+		t.Fatalf("with its seed down, the node should own nothing: down %v, table %v, owning %d slots",
+			early.Down(), early.Table().Nodes(), early.Table().Count("early"))
 	}
 	seed := startNode(t, "seed", func(cfg *Config) { cfg.BindPort = port })
 	took := waitConverged(t, []*Cluster{early, seed})
 	t.Logf("node retrying its seed joined %v after the seed started", took)
+	if early.Down() {
+		t.Error("still down after joining")
+	}
+}
+
+// TestBootstrapRule: which nodes form a cluster alone (bootstrap.go).
+func TestBootstrapRule(t *testing.T) {
+	unreachable := fmt.Sprintf("127.0.0.1:%d", servertest.FreePort(t))
+	for _, tc := range []struct {
+		name string
+		edit func(cfg *Config, self string)
+		down bool
+	}{
+		{"no seeds", func(cfg *Config, self string) {}, false},
+		{"only itself", func(cfg *Config, self string) { cfg.Join = []string{self} }, false},
+		{"itself by name", func(cfg *Config, self string) {
+			_, port, _ := strings.Cut(self, ":")
+			cfg.Join = []string{"localhost:" + port}
+		}, false},
+		{"itself twice", func(cfg *Config, self string) { cfg.Join = []string{self, self} }, false},
+		{"an unreachable seed", func(cfg *Config, self string) { cfg.Join = []string{unreachable} }, true},
+		{"itself and an unreachable seed", func(cfg *Config, self string) { cfg.Join = []string{self, unreachable} }, true},
+		{"a name that does not resolve", func(cfg *Config, self string) { cfg.Join = []string{self, "no-such-host.invalid:7946"} }, true},
+		{"an unreachable seed, told to bootstrap", func(cfg *Config, self string) {
+			cfg.Join, cfg.Bootstrap = []string{unreachable}, true
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			port := servertest.FreePort(t)
+			self := fmt.Sprintf("127.0.0.1:%d", port)
+			n := startNode(t, "node", func(cfg *Config) { cfg.BindPort = port; tc.edit(cfg, self) })
+			if n.Down() != tc.down {
+				t.Errorf("down = %v, want %v", n.Down(), tc.down)
+			}
+			want := NumSlots
+			if tc.down {
+				want = 0
+			}
+			if got := n.Table().Count("node"); got != want {
+				t.Errorf("owns %d slots, want %d", got, want)
+			}
+		})
+	}
+}
+
+// TestDownNodesFormACluster: two nodes whose seeds name each other, and
+// neither itself alone, are both down at first and form a cluster as soon
+// as one reaches the other, with no bootstrap.
+func TestDownNodesFormACluster(t *testing.T) {
+	ports := servertest.FreePorts(t, 2)
+	seeds := []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	a := startNode(t, "node-a", func(cfg *Config) { cfg.BindPort, cfg.Join = ports[0], seeds })
+	if !a.Down() {
+		t.Fatal("node-a, alone with a seed list naming another node, is not down")
+	}
+	b := startNode(t, "node-b", func(cfg *Config) { cfg.BindPort, cfg.Join = ports[1], seeds })
+	waitConverged(t, []*Cluster{a, b})
+	if a.Down() || b.Down() {
+		t.Errorf("down after meeting: a %v, b %v", a.Down(), b.Down())
+	}
 }
 
 func TestStartRejectsBadConfig(t *testing.T) {

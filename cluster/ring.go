@@ -174,9 +174,10 @@ var slotPoints = sync.OnceValue(func() *slotRing {
 // big-endian. Exported so the hashing can be checked from outside.
 func SlotPoint(slot int) uint64 { return slotPoints().hash[slot] }
 
-// Owner returns the index in Nodes of the node that owns slot, or -1 when the
-// table has no nodes. slot must be in [0, NumSlots). This is the routing hot
-// path: one array read.
+// Owner returns the index in Nodes of the node that owns slot, or -1 when
+// no node does: the table has no nodes, or is a node's own while it is
+// down (Cluster.Down). slot must be in [0, NumSlots). This is the routing
+// hot path: one array read.
 func (t *Table) Owner(slot int) int {
 	o := t.owner[slot]
 	if o == noOwner {

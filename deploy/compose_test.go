@@ -190,7 +190,8 @@ func TestCompose(t *testing.T) {
 		if published[metricsPort] == "" {
 			t.Errorf("%s: metrics port %s not published", name, metricsPort)
 		}
-		if h := svc.Healthcheck.Test; !slices.Equal(h, []string{"CMD", "/cachesrv", "healthcheck"}) {
+		// Healthy means ready: a node that is down (reached no peer) is not.
+		if h := svc.Healthcheck.Test; !slices.Equal(h, []string{"CMD", "/cachesrv", "healthcheck", "--ready"}) {
 			t.Errorf("%s: healthcheck %v", name, h)
 		}
 		// --join names an alias every node carries on the shared network.

@@ -192,6 +192,11 @@ func TestRogueNodeGetsNoSlotsNoData(t *testing.T) {
 		if n := rogue.Table().Len(); n != 1 {
 			t.Errorf("rogue (secret %q) sees %d nodes", secret, n)
 		}
+		// Refused by its seeds, it does not claim the keyspace either
+		// (cluster/bootstrap.go).
+		if !rogue.Down() || rogue.Table().Count("rogue") != 0 {
+			t.Errorf("rogue (secret %q): down %v, owning %d slots; want down, owning none", secret, rogue.Down(), rogue.Table().Count("rogue"))
+		}
 		for _, n := range []*testNode{a, b} {
 			if got := n.cl.Table().Nodes(); len(got) != 2 || n.cl.Table().Index("rogue") >= 0 {
 				t.Errorf("%s's table has %v", n.cl.ID(), got)

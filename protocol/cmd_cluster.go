@@ -51,9 +51,10 @@ func cmdClusterInfo(c *client, _ [][]byte, _ store.Tx) {
 	}
 	st := cl.Stats()
 	t := cl.Table()
-	state := "ok"
-	if t.Len() == 0 {
-		state = "fail"
+	state, assigned, size := "ok", cluster.NumSlots, t.Len()
+	if t.Len() == 0 || cl.Down() {
+		// Not yet in a cluster (cluster/bootstrap.go): no slot served.
+		state, assigned, size = "fail", 0, 0
 	}
 	epoch := st.RingChanges
 	var b strings.Builder
@@ -62,9 +63,9 @@ func cmdClusterInfo(c *client, _ [][]byte, _ store.Tx) {
 		pfail += t.Count(id)
 	}
 	for _, kv := range [][2]any{
-		{"cluster_state", state}, {"cluster_slots_assigned", cluster.NumSlots}, {"cluster_slots_ok", cluster.NumSlots - pfail},
+		{"cluster_state", state}, {"cluster_slots_assigned", assigned}, {"cluster_slots_ok", assigned - pfail},
 		{"cluster_slots_pfail", pfail}, {"cluster_slots_fail", 0}, {"cluster_known_nodes", st.Members},
-		{"cluster_size", t.Len()}, {"cluster_current_epoch", epoch}, {"cluster_my_epoch", epoch},
+		{"cluster_size", size}, {"cluster_current_epoch", epoch}, {"cluster_my_epoch", epoch},
 		{"cluster_stats_messages_sent", 0}, {"cluster_stats_messages_received", 0},
 	} {
 		fmt.Fprintf(&b, "%s:%v\r\n", kv[0], kv[1])

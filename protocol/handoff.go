@@ -119,7 +119,7 @@ type HandoffStats struct {
 	KeysSent, BytesSent int64 // keys (and their serialized bytes) handed to new owners and acknowledged
 	KeysReceived        int64 // keys restored from an old owner's stream
 	KeysFetched         int64 // keys fetched from an old owner on a miss
-	Skipped             int64 // keys of a type hand-off cannot serialize, dropped
+	Skipped             int64 // keys dropped: of a type hand-off cannot serialize, or refused over maxmemory
 	Conflicts           int64 // copies from an old owner not applied: this node had written the key since
 	SlotsPending        int   // slots lost whose new owner has not been told the hand-off is done
 	SlotsImporting      int   // slots this node is importing
@@ -815,6 +815,17 @@ func cmdPeerHandoff(c *client, args [][]byte, _ store.Tx) {
 		if err != nil {
 			c.errorReply(errNotInteger)
 			return
+		}
+		// A streamed key is a write like RESTORE: over maxmemory it makes
+		// room under the eviction policy, or, with noeviction (or nothing
+		// a volatile policy may evict), is refused and dropped, as Redis
+		// refuses new data there. (A key fetched on a miss is restored
+		// regardless: a command, a read perhaps, is waiting for it.)
+		if st := h.srv.store; st.OverLimit() {
+			if err := st.Admit(st.ShardOf(key)); err != nil {
+				h.stats.skipped.Add(1)
+				continue
+			}
 		}
 		ok, err := h.restore(key, pttl, args[j+2], true)
 		if err != nil {

@@ -1,8 +1,11 @@
 package protocol
 
 import (
+	"context"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -396,5 +399,76 @@ func TestHandoffScriptDuringImport(t *testing.T) {
 	waitHandoff(t, append(slices.Clone(nodes), third))
 	if v := c.Get(ctx, k).Val(); v != "v"+k+"!" {
 		t.Errorf("after the hand-off %s = %q, want the script's write", k, v)
+	}
+}
+
+// TestHandoffRespectsMaxmemory: keys streamed to a new owner at its
+// maxmemory are writes like RESTORE: with noeviction it refuses them
+// (dropped and counted) and stays at its limit, as it refuses a client's
+// RESTORE with Redis's OOM error; with an eviction policy it evicts to
+// make room and takes them.
+func TestHandoffRespectsMaxmemory(t *testing.T) {
+	for _, policy := range []string{"noeviction", "allkeys-lru"} {
+		t.Run(policy, func(t *testing.T) {
+			nodes := startCluster(t, 2, route.Proxy)
+			leaving, staying := nodes[0], nodes[1]
+			ctx := context.Background()
+			c := plainClient(t, staying.addr)
+			value := strings.Repeat("v", 200)
+			for i := range 4000 {
+				if err := c.Set(ctx, "mm:"+strconv.Itoa(i), value, 0).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			incoming := leaving.st.DBSize()
+			if incoming == 0 {
+				t.Fatal("the leaving node holds no keys")
+			}
+			// Room for about a tenth of what will arrive.
+			limit := staying.st.Used() + incoming*int64(len(value))/10
+			if err := c.ConfigSet(ctx, "maxmemory-policy", policy).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if err := c.ConfigSet(ctx, "maxmemory", strconv.FormatInt(limit, 10)).Err(); err != nil {
+				t.Fatal(err)
+			}
+			before := staying.st.DBSize()
+			if err := leaving.srv.LeaveCluster(20 * time.Second); err != nil {
+				t.Fatal(err)
+			}
+			leaving.stop()
+			st := staying.srv.HandoffStats()
+			used, slack := staying.st.Used(), int64(64<<10) // a write admitted under the limit may pass it by one key
+			t.Logf("%s: %d keys arrived of %d, %d dropped, %d evicted; used %d of %d", policy, st.KeysReceived, incoming,
+				st.Skipped, staying.st.EvictedKeys(), used, limit)
+			if used > limit+slack {
+				t.Errorf("used %d bytes after the hand-off, maxmemory %d", used, limit)
+			}
+			switch policy {
+			case "noeviction":
+				if st.Skipped == 0 || st.KeysReceived >= incoming {
+					t.Errorf("noeviction: %d of %d keys taken, %d dropped; want some dropped", st.KeysReceived, incoming, st.Skipped)
+				}
+				if n := staying.st.DBSize(); n < before {
+					t.Errorf("noeviction: %d keys, had %d", n, before)
+				}
+				key, err := c.RandomKey(ctx).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dump, err := c.Dump(ctx, key).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = c.Restore(ctx, "mm:restored", 0, dump).Err()
+				if err == nil || err.Error() != "OOM command not allowed when used memory > 'maxmemory'." {
+					t.Errorf("RESTORE over maxmemory with noeviction = %v, want Redis's OOM error", err)
+				}
+			default:
+				if staying.st.EvictedKeys() == 0 || st.KeysReceived == 0 {
+					t.Errorf("%s: %d keys evicted, %d received; want both", policy, staying.st.EvictedKeys(), st.KeysReceived)
+				}
+			}
+		})
 	}
 }

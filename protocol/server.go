@@ -506,12 +506,16 @@ func (s *Server) ForwardStats() []route.PeerForwardStats {
 // Ready reports whether the server is accepting clients: Serve has been
 // called and Shutdown has not begun. A load balancer or Kubernetes probe
 // reads it through /readyz, so that a node being drained stops getting new
-// clients while its existing ones finish. A cluster node is ready as soon
-// as it serves: until its seeds answer it runs as a cluster of one, so
-// readiness does not wait for them.
+// clients while its existing ones finish. A cluster node is not ready
+// while it is down (cluster.Cluster.Down): started with seeds, none has
+// answered yet and it has not bootstrapped a cluster of its own, so it
+// answers key commands with -CLUSTERDOWN.
 func (s *Server) Ready() bool {
 	if s.closing.Load() {
 		return false
+	}
+	if cl := s.Cluster(); cl != nil && cl.Down() {
+		return false // CLUSTERDOWN until it joins or bootstraps a cluster
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

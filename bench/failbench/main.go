@@ -5,6 +5,14 @@
 // node ID and repeats.
 //
 //	go run ./bench/failbench -kills 20
+//
+// With -soak it kills nothing: it runs a GET/SET load through all three
+// nodes for that long and counts false suspicions, every sign that a
+// healthy node was taken for a failing one: memberlist's own log lines
+// (a probe unanswered, a node marked failed, a node refuting a suspicion
+// of itself), fail? flags seen in CLUSTER NODES, and slot tables changed.
+//
+//	go run ./bench/failbench -soak 10m
 package main
 
 import (
@@ -25,8 +33,17 @@ import (
 
 func main() {
 	kills := flag.Int("kills", 20, "how many times to kill a node")
+	soak := flag.Duration("soak", 0, "instead of killing nodes, run a GET/SET load for this long and count false suspicions")
+	workers := flag.Int("workers", 6, "-soak: load connections, spread over the nodes")
+	pipeline := flag.Int("pipeline", 16, "-soak: commands per round trip")
 	flag.Parse()
-	if err := run(*kills); err != nil {
+	var err error
+	if *soak > 0 {
+		err = runSoak(*soak, *workers, *pipeline)
+	} else {
+		err = run(*kills)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "failbench:", err)
 		os.Exit(1)
 	}
@@ -38,45 +55,80 @@ type node struct {
 	p        *proc.Process
 }
 
-func run(kills int) error {
+// cluster is three nodes on loopback, all joining through node1's gossip
+// address (node1's own: it bootstraps the cluster), logging to dir.
+type cluster struct {
+	dir, bin string
+	nodes    []*node
+}
+
+func newCluster() (*cluster, error) {
 	dir, err := os.MkdirTemp("", "failbench")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer os.RemoveAll(dir)
 	bin, err := proc.BuildCachesrv(dir)
 	if err != nil {
-		return err
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	ports, err := servertest.FindFreePorts(6)
 	if err != nil {
-		return err
+		os.RemoveAll(dir)
+		return nil, err
 	}
 	seed := "127.0.0.1:" + strconv.Itoa(ports[3])
-	nodes := make([]*node, 3)
-	for i := range nodes {
+	c := &cluster{dir: dir, bin: bin, nodes: make([]*node, 3)}
+	for i := range c.nodes {
 		n := &node{id: fmt.Sprintf("node%d", i+1), addr: "127.0.0.1:" + strconv.Itoa(ports[i])}
 		n.args = []string{"--cluster", "--node-id", n.id, "--port", strconv.Itoa(ports[i]), "--gossip-port", strconv.Itoa(ports[3+i]),
 			"--metrics-addr", "", "--join", seed}
-		nodes[i] = n
+		c.nodes[i] = n
 	}
-	start := func(n *node) error {
-		p, err := proc.Start(n.id, n.addr, bin, n.args, filepath.Join(dir, n.id+".log"))
-		if err != nil {
-			return err
-		}
-		n.p = p
-		return p.WaitReady(15*time.Second, func() error { _, err := clusterNodes(n.addr); return err })
-	}
-	for _, n := range nodes {
-		if err := start(n); err != nil {
-			return err
-		}
-		defer func() { n.p.Stop(5 * time.Second) }() // the process current then: the victim is restarted
-	}
-	if err := waitMembers(nodes[0].addr, 3, 30*time.Second); err != nil {
+	return c, nil
+}
+
+func (c *cluster) logPath(n *node) string { return filepath.Join(c.dir, n.id+".log") }
+
+func (c *cluster) start(n *node) error {
+	p, err := proc.Start(n.id, n.addr, c.bin, n.args, c.logPath(n))
+	if err != nil {
 		return err
 	}
+	n.p = p
+	return p.WaitReady(15*time.Second, func() error { _, err := clusterNodes(n.addr); return err })
+}
+
+// up starts every node and waits until node1 sees all three.
+func (c *cluster) up() error {
+	for _, n := range c.nodes {
+		if err := c.start(n); err != nil {
+			return err
+		}
+	}
+	return waitMembers(c.nodes[0].addr, 3, 30*time.Second)
+}
+
+// close stops the nodes' current processes and removes dir.
+func (c *cluster) close() {
+	for _, n := range c.nodes {
+		if n.p != nil {
+			n.p.Stop(5 * time.Second)
+		}
+	}
+	os.RemoveAll(c.dir)
+}
+
+func run(kills int) error {
+	c, err := newCluster()
+	if err != nil {
+		return err
+	}
+	defer c.close()
+	if err := c.up(); err != nil {
+		return err
+	}
+	nodes, start := c.nodes, c.start
 	var suspect, dead []time.Duration
 	victim := nodes[2]
 	for k := 0; k < kills; k++ {

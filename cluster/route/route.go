@@ -124,11 +124,13 @@ func (r *Router) Route(name string, keys [][]byte, viaPeer bool) Decision {
 		return Decision{Kind: Local}
 	}
 	t := r.cl.Table()
-	if t.Len() == 0 {
-		return Decision{Kind: Refused, Err: errClusterDown}
-	}
 	slot := cluster.Slot(keys[0])
 	owner := t.Owner(slot)
+	if owner < 0 {
+		// No node serves the slot: a node that has not yet joined or
+		// bootstrapped a cluster serves none (cluster.Cluster.Down).
+		return Decision{Kind: Refused, Err: errClusterDown}
+	}
 	sameSlot, sameOwner := true, true
 	for _, key := range keys[1:] {
 		s := cluster.Slot(key)

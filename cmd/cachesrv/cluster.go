@@ -42,6 +42,7 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 		AnnounceAddr:     cc.AnnounceAddr,
 		AdvertiseTLSAddr: advertiseTLS,
 		Join:             cc.Join,
+		Bootstrap:        cc.Bootstrap,
 		VNodes:           cc.VNodes,
 		SecretKey:        secret,
 		AllowInsecure:    cc.AllowInsecure,

@@ -14,6 +14,7 @@ type clusterCollector struct {
 	srv *protocol.Server
 
 	members, suspect, ringChanges, slotsMoved, slotsOwned *prometheus.Desc
+	state                                                 *prometheus.Desc
 	forwarded, batches, errors, batchSize                 *prometheus.Desc
 	sizeBounds                                            []float64
 
@@ -30,6 +31,7 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		ringChanges: newDesc("cluster_ring_changes_total", "Slot tables swapped in because membership changed."),
 		slotsMoved:  newDesc("cluster_slots_moved_total", "Slots that changed owner, summed over ring changes."),
 		slotsOwned:  newDesc("cluster_slots_owned", "Slots this node owns."),
+		state:       newDesc("cluster_state", "1 while this node serves the cluster's slots (CLUSTER INFO cluster_state:ok), 0 while it is down: started with --join, it has reached no seed yet."),
 		forwarded:   newDesc("forwarded_commands_total", "Commands forwarded to the node owning their keys (proxy mode).", "peer"),
 		batches:     newDesc("forward_batches_total", "Writes to a peer carrying forwarded commands.", "peer"),
 		errors:      newDesc("forward_errors_total", "Forwarded commands that failed (peer unreachable, connection lost).", "peer"),
@@ -39,7 +41,7 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 		hoBytes:     newDesc("handoff_bytes_total", "Serialized bytes of the keys handed off."),
 		hoReceived:  newDesc("handoff_received_keys_total", "Keys restored from an old owner's hand-off stream."),
 		hoFetched:   newDesc("handoff_fetched_keys_total", "Keys fetched from an old owner on a miss in an importing slot."),
-		hoSkipped:   newDesc("handoff_skipped_keys_total", "Keys of a type hand-off cannot serialize (no DUMP support), dropped."),
+		hoSkipped:   newDesc("handoff_skipped_keys_total", "Keys dropped by hand-off: of a type it cannot serialize (no DUMP support), or refused by a new owner over maxmemory with nothing it may evict."),
 		hoConflicts: newDesc("handoff_conflicts_total", "Copies from an old owner not applied because this node wrote or deleted the key since."),
 		hoPending:   newDesc("handoff_slots_pending", "Slots this node lost whose new owner has not yet been told the hand-off is done."),
 		hoImporting: newDesc("handoff_slots_importing", "Slots this node owns and is still importing from their previous owner."),
@@ -51,7 +53,7 @@ func newClusterCollector(cl *cluster.Cluster, srv *protocol.Server) *clusterColl
 }
 
 func (c *clusterCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.members, c.suspect, c.ringChanges, c.slotsMoved, c.slotsOwned,
+	for _, d := range []*prometheus.Desc{c.members, c.suspect, c.ringChanges, c.slotsMoved, c.slotsOwned, c.state,
 		c.forwarded, c.batches, c.errors, c.batchSize,
 		c.hoKeys, c.hoBytes, c.hoReceived, c.hoFetched, c.hoSkipped, c.hoConflicts, c.hoPending, c.hoImporting} {
 		ch <- d
@@ -65,6 +67,11 @@ func (c *clusterCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(c.ringChanges, prometheus.CounterValue, float64(st.RingChanges))
 	ch <- prometheus.MustNewConstMetric(c.slotsMoved, prometheus.CounterValue, float64(st.SlotsMoved))
 	ch <- prometheus.MustNewConstMetric(c.slotsOwned, prometheus.GaugeValue, float64(st.SlotsOwned))
+	up := 1.0
+	if c.cl.Down() {
+		up = 0
+	}
+	ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, up)
 	ho := c.srv.HandoffStats()
 	ch <- prometheus.MustNewConstMetric(c.hoKeys, prometheus.CounterValue, float64(ho.KeysSent))
 	ch <- prometheus.MustNewConstMetric(c.hoBytes, prometheus.CounterValue, float64(ho.BytesSent))

@@ -14,9 +14,10 @@ import (
 // checkRogues starts, on the cluster's network, a node with no secret
 // (insecure mode allowed, as an attacker would) and one with a wrong
 // secret, both joining through the cluster's alias, and checks that once
-// each has failed its first join no member lists it and every node still
-// serves its keys: a process on the network that lacks the cluster secret
-// takes no slots and gets no data.
+// each has failed its first join no member lists it, it is not ready
+// (down: it claims no slot either), and every node still serves its keys:
+// a process on the network that lacks the cluster secret takes no slots
+// and gets no data.
 func checkRogues(t *testing.T, p *project, member string, probes []*redis.Client, report *summary) {
 	start := time.Now()
 	network, _, _ := networkOf(t, member)
@@ -42,6 +43,14 @@ func checkRogues(t *testing.T, p *project, member string, probes []*redis.Client
 			if time.Now().After(deadline) {
 				t.Fatalf("%s: no failed join in its log:\n%s", r.name, logs)
 			}
+		}
+		// Refused by every seed, it serves nothing itself either: it is
+		// not ready (CLUSTERDOWN), rather than a cluster of its own.
+		if logs, _ := docker("logs", id); !strings.Contains(logs, "serving no slots (CLUSTERDOWN)") {
+			t.Errorf("%s does not say it serves no slots:\n%s", r.name, logs)
+		}
+		if out, err := docker("exec", id, "/cachesrv", "healthcheck", "--ready"); err == nil {
+			t.Errorf("%s, refused by every seed, is ready: %s", r.name, out)
 		}
 		for i, c := range probes {
 			v, err := readView(context.Background(), c)

@@ -19,6 +19,7 @@ type ClusterConfig struct {
 	AdvertiseAddr string // host:port peers and clients use for this node's RESP port
 	AnnounceAddr  string // host:port clients are told instead, when set (CLUSTER SLOTS, MOVED)
 	Join          []string
+	Bootstrap     bool // cluster-bootstrap (cluster_bootstrap.go)
 	VNodes        int
 	Mode          route.Mode
 	GossipSecret  string
