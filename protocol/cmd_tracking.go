@@ -360,6 +360,7 @@ func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
 	s.blockingKeyChanged(key, why) // blocking.go
 	// Hand-off records this node's writes to slots it imports (handoff.go).
 	s.handoff.keyChanged(shard, key, why)
+	s.repl.keyChanged(key) // replication.go
 	switch why {
 	case store.Expired:
 		s.notifyKeyspace(notifyExpired, "expired", key)

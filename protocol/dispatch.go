@@ -254,6 +254,9 @@ func (c *client) routeKeys(cmd *command, args [][]byte, fetch bool) route.Decisi
 	keys := c.keysBuf[:0]
 	cmd.keyPositions(args, func(key []byte) { keys = append(keys, key) })
 	d := c.srv.router.Route(cmd.name, keys, c.peerLink)
+	if d.Kind == route.Refused && c.readonly && cmd.flags&flagReadonly != 0 && c.srv.router.ReplicaRead(keys) {
+		d = route.Decision{Kind: route.Local} // a READONLY client's read of a replica's copy (replication.go)
+	}
 	if d.Kind == route.Refused && c.peerLink {
 		d = c.srv.router.RouteSettled(cmd.name, keys, true, d, time.Second) // a table a moment behind the peer's (handoff.go)
 	}
@@ -314,6 +317,9 @@ func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 			c.feedMonitors(cmd, args)
 		}
 	}()
+	if r := c.srv.repl; r != nil && cmd.flags&flagWrite != 0 {
+		defer r.noteWrite(c, cmd, args) // what WAIT waits for (replication.go)
+	}
 	o := c.track.Load()
 	if o == nil {
 		cmd.run(c, args, tx)

@@ -43,6 +43,7 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 		AdvertiseTLSAddr: advertiseTLS,
 		Join:             cc.Join,
 		VNodes:           cc.VNodes,
+		Replicas:         cc.Replicas,
 		SecretKey:        secret,
 		AllowInsecure:    cc.AllowInsecure,
 		Logger:           log,
