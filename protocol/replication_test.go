@@ -378,3 +378,71 @@ func TestReplicaFailoverUnderLoad(t *testing.T) {
 		t.Fatalf("%d copies missing on the survivors after the new replicas were filled", missing)
 	}
 }
+
+// placement counts, over keys, the copies missing from a slot's owner or
+// replicas and the copies held by any other node.
+func placement(nodes []*testNode, keys []string) (missing, extra int) {
+	for _, n := range nodes {
+		tbl := n.cl.Table()
+		for _, k := range keys {
+			s := cluster.Slot(k)
+			_, _, ok := storeGet(n, k)
+			should := tbl.Local(s) || tbl.LocalReplica(s)
+			switch {
+			case should && !ok:
+				missing++
+			case !should && ok:
+				extra++
+			}
+		}
+	}
+	return missing, extra
+}
+
+func waitPlacement(t *testing.T, nodes []*testNode, keys []string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		missing, extra := placement(nodes, keys)
+		if missing == 0 && extra == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d copies missing from owners and replicas, %d held elsewhere", missing, extra)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// With replicas, a join and a graceful leave keep every key, and leave
+// each on its slot's owner and replica only: the joining node imports its
+// slots and gets copies of the slots it now replicates, and copies of
+// slots a node no longer replicates are dropped.
+func TestReplicaJoinAndLeave(t *testing.T) {
+	nodes := startReplicatedCluster(t, 2, 1, route.Proxy)
+	c := plainClient(t, nodes[0].addr)
+	keys := handoffData(t, c, 6000)
+	start := time.Now()
+	waitReplicated(t, nodes)
+	waitPlacement(t, nodes, keys)
+
+	third := startNodeWith(t, route.Proxy, func(cfg *cluster.Config) { cfg.Replicas = 1 }, nodes[0].cl.Self().GossipAddr)
+	nodes = append(nodes, third)
+	waitConverged(t, nodes, 3)
+	if bad := checkHandoffData(t, c, keys, start); bad != 0 {
+		t.Fatalf("%d keys wrong after the join", bad)
+	}
+	waitReplicated(t, nodes)
+	waitPlacement(t, nodes, keys)
+
+	if err := nodes[1].srv.LeaveCluster(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	rest := []*testNode{nodes[0], third}
+	waitConverged(t, rest, 2)
+	if bad := checkHandoffData(t, c, keys, start); bad != 0 {
+		t.Fatalf("%d keys wrong after the leave", bad)
+	}
+	waitReplicated(t, rest)
+	waitPlacement(t, rest, keys)
+}
