@@ -821,3 +821,15 @@ func infoReplicas(s *Server, b *strings.Builder) {
 	field(b, "cachesrv_replicated_keys", st.KeysSent)
 	field(b, "cachesrv_replica_applied_keys", st.KeysApplied)
 }
+
+// ownedFilter returns what keeps the keyspace-wide commands (KEYS, SCAN,
+// RANDOMKEY, DBSIZE) to keys of slots this node owns when it also holds
+// replicas' copies of other nodes' slots; they are the owners' to list.
+// Without replicas every key passes.
+func (s *Server) ownedFilter() func(key []byte) bool {
+	if s.repl == nil {
+		return func([]byte) bool { return true }
+	}
+	t := s.Cluster().Table()
+	return func(key []byte) bool { return t.Local(cluster.Slot(key)) }
+}

@@ -425,6 +425,29 @@ func TestReplicaJoinAndLeave(t *testing.T) {
 	start := time.Now()
 	waitReplicated(t, nodes)
 	waitPlacement(t, nodes, keys)
+	// Keyspace-wide commands count each key once, not its copies.
+	if n := c.DBSize(ctx).Val(); n != int64(len(keys)) {
+		t.Fatalf("DBSIZE = %d, want %d", n, len(keys))
+	}
+	if n := len(c.Keys(ctx, "*").Val()); n != len(keys) {
+		t.Fatalf("KEYS * lists %d keys, want %d", n, len(keys))
+	}
+	scanned := map[string]bool{}
+	for cur := uint64(0); ; {
+		ks, next, err := c.Scan(ctx, cur, "", 1000).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range ks {
+			scanned[k] = true
+		}
+		if cur = next; cur == 0 {
+			break
+		}
+	}
+	if len(scanned) != len(keys) {
+		t.Fatalf("SCAN found %d keys, want %d", len(scanned), len(keys))
+	}
 
 	third := startNodeWith(t, route.Proxy, func(cfg *cluster.Config) { cfg.Replicas = 1 }, nodes[0].cl.Self().GossipAddr)
 	nodes = append(nodes, third)
