@@ -57,6 +57,9 @@ func (c *client) dispatch(args [][]byte) {
 	}
 	if r := c.srv.router; r != nil {
 		d := c.route(cmd, args)
+		if c.srv.repl != nil && (d.Kind == route.Remote || d.Kind == route.Split) && cmd.flags&flagWrite != 0 {
+			c.forwardedWrite() // WAIT cannot vouch for it (replication.go)
+		}
 		if c.multi != nil && cmd.flags&flagNotQueued == 0 && d.Kind != route.Refused {
 			// Queued in a transaction: all its keys must live on one node,
 			// here or another (tx_remote.go).

@@ -567,6 +567,17 @@ func (s *Server) ReplicationStats() ReplicationStats { return s.repl.Stats() }
 type clientRepl struct {
 	offsets map[string]uint64
 	groups  map[string][]string
+	// forwarded: a write was forwarded to its owner (proxy mode); its
+	// replication is the owner's, which this node cannot see, so WAIT
+	// answers 0 at once on this connection from then on.
+	forwarded bool
+}
+
+func (c *client) forwardedWrite() {
+	if c.repl == nil {
+		c.repl = &clientRepl{offsets: map[string]uint64{}, groups: map[string][]string{}}
+	}
+	c.repl.forwarded = true
 }
 
 // noteWrite records, after a write command ran here, the offsets its
@@ -609,6 +620,9 @@ func (r *replication) noteWrite(c *client, cmd *command, args [][]byte) {
 // least, over the replica sets its writes went to, of the replicas that
 // acknowledged the offset c's writes reached.
 func (r *replication) acks(c *client) int {
+	if c.repl != nil && c.repl.forwarded {
+		return 0
+	}
 	if c.repl == nil || len(c.repl.groups) == 0 {
 		return r.replicasOf()
 	}
@@ -719,6 +733,14 @@ func cmdWait(c *client, args [][]byte, _ store.Tx) {
 		return
 	}
 	r := c.srv.repl
+	if c.repl != nil && c.repl.forwarded {
+		// Some of the client's writes ran on other nodes (proxy mode):
+		// no replica here can be said to hold them. A cluster-aware
+		// client sends WAIT to the node its writes went to. It stays
+		// so for the connection: 0 never claims more than is known.
+		c.WriteInt(0)
+		return
+	}
 	count := func() int {
 		if r == nil {
 			return 0
@@ -737,10 +759,11 @@ func cmdWait(c *client, args [][]byte, _ store.Tx) {
 		deadline = tm.C
 	}
 	var acked <-chan struct{}
-	var done <-chan struct{}
-	if r != nil {
-		done = r.done
-	}
+	// The server shutting down ends the wait too (it is polled: a
+	// shutdown closes no channel a client can select on).
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+wait:
 	for {
 		if r != nil {
 			acked = r.ackedChan()
@@ -750,12 +773,14 @@ func cmdWait(c *client, args [][]byte, _ store.Tx) {
 		}
 		select {
 		case <-acked:
-			continue
+		case <-poll.C:
+			if c.srv.closing.Load() {
+				break wait
+			}
 		case <-deadline:
-		case <-done:
+			n = count()
+			break wait
 		}
-		n = count()
-		break
 	}
 	if c.repl != nil && r != nil && n >= r.replicasOf() {
 		c.repl = nil // everything acknowledged everywhere: nothing left to wait for

@@ -107,8 +107,15 @@ func TestReplicationWait(t *testing.T) {
 		t.Fatalf("owner's set %v", ownMembers)
 	}
 	// The replica's copy is not served to a normal client: b forwards.
-	if v := plainClient(t, b.addr).SMembers(ctx, s).Val(); len(v) != 3 {
+	cb := plainClient(t, b.addr)
+	if v := cb.SMembers(ctx, s).Val(); len(v) != 3 {
 		t.Fatalf("set through b: %v", v)
+	}
+	// A write b forwarded to a is a's to replicate: WAIT on b does not
+	// vouch for it.
+	cb.Set(ctx, keyOwnedBy(a, "fw:"), "x", 0)
+	if n, err := cb.Do(ctx, "WAIT", 1, 0).Int(); err != nil || n != 0 {
+		t.Fatalf("WAIT after a forwarded write = %d, %v; want 0", n, err)
 	}
 	if st := b.srv.ReplicationStats(); st.KeysApplied == 0 {
 		t.Fatalf("b applied nothing: %+v", st)
@@ -421,8 +428,8 @@ func waitPlacement(t *testing.T, nodes []*testNode, keys []string) {
 func TestReplicaJoinAndLeave(t *testing.T) {
 	nodes := startReplicatedCluster(t, 2, 1, route.Proxy)
 	c := plainClient(t, nodes[0].addr)
-	keys := handoffData(t, c, 6000)
 	start := time.Now()
+	keys := handoffData(t, c, 6000)
 	waitReplicated(t, nodes)
 	waitPlacement(t, nodes, keys)
 	// Keyspace-wide commands count each key once, not its copies.
