@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"github.com/cachesrv/cachesrv/cluster/route"
 	"math"
 	"strconv"
 	"strings"
@@ -396,8 +397,15 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 			return
 		}
 	}
-	tx.Flush()
+	if r := c.srv.repl; r != nil && c.srv.router.Mode() == route.Redirect {
+		// Redirect mode flushes the node asked, as Redis Cluster flushes
+		// one master: its replicas' copies of other nodes' slots stay.
+		r.flushOwned()
+	} else {
+		tx.Flush()
+	}
 	c.srv.tracking.flushed() // every tracking client drops its cache
+	c.srv.repl.flushed()     // and every replica its copies of this node's slots (replication.go)
 	c.WriteString("OK")
 }
 

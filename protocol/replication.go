@@ -141,9 +141,10 @@ type replStream struct {
 }
 
 type replEntry struct {
-	key string
-	seq uint64
-	at  int64 // unix nanos queued
+	key   string
+	seq   uint64
+	at    int64 // unix nanos queued
+	flush bool  // FLUSHALL/FLUSHDB here: the replica drops its copies of this node's slots
 }
 
 // replSync is a walk of the store queueing every key of slots for a new
@@ -338,6 +339,48 @@ func (s *replStream) push(key []byte) {
 	}
 }
 
+// flushed queues, after a FLUSHALL or FLUSHDB here, a flush for every
+// replica: in its place in the stream, it drops the replica's copies of
+// this node's slots (the keys were not deleted one by one).
+func (r *replication) flushed() {
+	if r == nil {
+		return
+	}
+	set := r.set.Load()
+	for _, st := range set.streams {
+		if st == nil {
+			continue
+		}
+		st.mu.Lock()
+		st.seq++
+		st.queue = append(st.queue, replEntry{seq: st.seq, at: time.Now().UnixNano(), flush: true})
+		st.head.Store(st.seq)
+		st.oldest.CompareAndSwap(0, time.Now().UnixNano())
+		st.mu.Unlock()
+		st.poke()
+	}
+}
+
+// flushOwned deletes the keys of the slots this node owns, one shard at
+// a time, and keeps its copies of other nodes' slots.
+func (r *replication) flushOwned() {
+	st := r.srv.store
+	for i := range st.Shards() {
+		var keys [][]byte
+		for cursor, done := uint64(0), false; !done; {
+			t := r.set.Load().t
+			cursor, done = st.ScanShard(i, cursor, handoffScanCount, func(k []byte) bool { return t.Local(cluster.Slot(k)) },
+				func(_ store.Tx, k []byte) { keys = append(keys, bytes.Clone(k)) })
+		}
+		st.LockShard(i, true)
+		tx := st.Tx()
+		for _, k := range keys {
+			tx.Delete(k)
+		}
+		st.UnlockShard(i, true)
+	}
+}
+
 // run drops the copies of slots this node no longer replicates.
 func (r *replication) run() {
 	for {
@@ -396,8 +439,10 @@ func (r *replication) take(s *replStream) []replEntry {
 			out := s.queue[:n:n]
 			s.queue = s.queue[n:]
 			for _, e := range out {
-				delete(s.queued, e.key)
-				s.bytes -= int64(len(e.key))
+				if !e.flush {
+					delete(s.queued, e.key)
+					s.bytes -= int64(len(e.key))
+				}
 			}
 			if len(s.queue) == 0 {
 				s.queue = nil
@@ -484,6 +529,10 @@ func (r *replication) buildBatch(s *replStream, self []byte, batch []replEntry) 
 	args := [][]byte{[]byte(route.PeerCommand), []byte("REPLICATE"), self}
 	var size int64
 	for _, e := range batch {
+		if e.flush {
+			args = append(args, nil, []byte("-1"), nil)
+			continue
+		}
 		key := []byte(e.key)
 		slot := cluster.Slot(key)
 		if !set.t.Local(slot) || !set.t.IsReplica(slot, i) {
@@ -669,6 +718,9 @@ func cmdPeerReplicate(c *client, args [][]byte, _ store.Tx) {
 	from := t.Index(string(args[2]))
 	self := t.Self()
 	for j := 3; j < len(args); j += 3 {
+		if string(args[j+1]) == "-1" && len(args[j]) == 0 {
+			continue // a flush
+		}
 		slot := cluster.Slot(args[j])
 		if from < 0 || self < 0 || t.Owner(slot) != from || !t.IsReplica(slot, self) {
 			c.errorReply("TRYAGAIN this node does not replicate the slot of " + string(resp.Clip(args[j], 64)) + " from that node")
@@ -683,6 +735,10 @@ func cmdPeerReplicate(c *client, args [][]byte, _ store.Tx) {
 		if err != nil {
 			c.errorReply(errNotInteger)
 			return
+		}
+		if at == -1 && len(key) == 0 {
+			n += flushCopies(c.srv, from, self)
+			continue
 		}
 		var put func(store.Tx, []byte)
 		if len(payload) > 0 {
@@ -711,6 +767,32 @@ func cmdPeerReplicate(c *client, args [][]byte, _ store.Tx) {
 		r.stats.keysApplied.Add(int64(n))
 	}
 	c.WriteInt(n)
+}
+
+// flushCopies deletes this node's copies of the slots node from owns and
+// this node replicates, by the table of the caller.
+func flushCopies(s *Server, from, self int) int {
+	t := s.Cluster().Table()
+	st := s.store
+	n := 0
+	for i := range st.Shards() {
+		var keys [][]byte
+		for cursor, done := uint64(0), false; !done; {
+			cursor, done = st.ScanShard(i, cursor, handoffScanCount, func(k []byte) bool {
+				slot := cluster.Slot(k)
+				return t.Owner(slot) == from && t.IsReplica(slot, self)
+			}, func(_ store.Tx, k []byte) { keys = append(keys, bytes.Clone(k)) })
+		}
+		st.LockShard(i, true)
+		tx := st.Tx()
+		for _, k := range keys {
+			if tx.Delete(k) {
+				n++
+			}
+		}
+		st.UnlockShard(i, true)
+	}
+	return n
 }
 
 // WAIT numreplicas timeout: blocks until numreplicas replicas have
@@ -845,6 +927,13 @@ func infoReplicas(s *Server, b *strings.Builder) {
 	field(b, "repl_backlog_histlen", 0)
 	field(b, "cachesrv_replicated_keys", st.KeysSent)
 	field(b, "cachesrv_replica_applied_keys", st.KeysApplied)
+}
+
+// isCopy reports whether key is a replica's copy here: a key of a slot
+// another node owns. Its expiry or eviction is not this node's to
+// announce (the owner's keyspace notifications do).
+func (r *replication) isCopy(key []byte) bool {
+	return r != nil && !r.set.Load().t.Local(cluster.Slot(key))
 }
 
 // ownedFilter returns what keeps the keyspace-wide commands (KEYS, SCAN,

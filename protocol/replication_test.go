@@ -228,6 +228,49 @@ func TestReplicaReadonlyRedirect(t *testing.T) {
 			t.Fatalf("cluster client ReadOnly GET: %q, %v", v, err)
 		}
 	}
+
+	// FLUSHALL on a flushes a's slots, on a and on their replicas, and
+	// keeps a's copies of the other nodes' slots.
+	for i := range 300 {
+		if err := cc.Set(ctx, fmt.Sprintf("f:%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitReplicated(t, nodes)
+	copies := func(n *testNode, owner string) int {
+		tbl := n.cl.Table()
+		c := 0
+		n.st.Tx().Keys(func(k []byte) {
+			if o := tbl.Owner(cluster.Slot(k)); tbl.Nodes()[o] == owner && o != tbl.Self() {
+				c++
+			}
+		})
+		return c
+	}
+	others := 0
+	for _, n := range nodes[1:] {
+		others += copies(a, n.cl.ID())
+	}
+	if others == 0 || copies(replica, a.cl.ID()) == 0 {
+		t.Fatal("no copies to check the flush against")
+	}
+	if err := ca.FlushAll(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	ca.Set(ctx, k, "after", 0)
+	if n, _ := ca.Do(ctx, "WAIT", 1, 5000).Int(); n != 1 {
+		t.Fatalf("WAIT after FLUSHALL = %d", n)
+	}
+	kept := 0
+	for _, n := range nodes[1:] {
+		kept += copies(a, n.cl.ID())
+	}
+	if kept != others {
+		t.Fatalf("a kept %d of its %d copies of other nodes' slots through its FLUSHALL", kept, others)
+	}
+	if n := copies(replica, a.cl.ID()); n != 1 {
+		t.Fatalf("the replica holds %d copies of a's slots after a's FLUSHALL and one SET, want 1", n)
+	}
 }
 
 // With --cluster-replicas 1, a node killed (gossip and listener closed,
