@@ -492,7 +492,18 @@ func (r *replication) runStream(s *replStream) {
 				break
 			}
 			args, size := r.buildBatch(s, self, batch)
+			failing, warned := time.Time{}, time.Time{}
 			for !r.sendBatch(s, args) {
+				// A replica that keeps refusing (a --cluster-replicas that
+				// differs between nodes, tables that stay apart) or cannot
+				// be reached says so in the log, every 30 s.
+				if now := time.Now(); failing.IsZero() {
+					failing = now
+				} else if now.Sub(failing) > 10*time.Second && now.Sub(warned) > 30*time.Second {
+					warned = now
+					r.srv.log.Warn("replication: a replica has refused or missed every batch for a while; is --cluster-replicas the same on every node?",
+						"replica", s.id, "addr", *s.addr.Load(), "for", now.Sub(failing).Round(time.Second))
+				}
 				select {
 				case <-s.closed:
 					return
