@@ -222,6 +222,12 @@ func (r *replication) tableChanging(prev, next *cluster.Table) {
 	r.dropMu.Unlock()
 
 	r.mu.Lock()
+	select {
+	case <-r.done: // stopped meanwhile: start no stream
+		r.mu.Unlock()
+		return
+	default:
+	}
 	set := &replSet{t: next, streams: make([]*replStream, next.Len())}
 	used := map[string]bool{}
 	for s := range cluster.NumSlots {
