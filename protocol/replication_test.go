@@ -120,6 +120,9 @@ func TestReplicationWait(t *testing.T) {
 	if st := b.srv.ReplicationStats(); st.KeysApplied == 0 {
 		t.Fatalf("b applied nothing: %+v", st)
 	}
+	if role, err := c.Do(ctx, "ROLE").Slice(); err != nil || len(role) != 3 || role[0] != "master" || len(role[2].([]any)) != 1 {
+		t.Fatalf("ROLE = %v, %v", role, err)
+	}
 	info := c.Info(ctx, "replication").Val()
 	if !strings.Contains(info, "role:master") || !strings.Contains(info, "connected_slaves:1") {
 		t.Fatalf("INFO replication:\n%s", info)
