@@ -81,6 +81,11 @@ type replication struct {
 	kick  chan struct{}
 
 	stats replStats
+
+	// maxQueued is replMaxQueued; beforeBatch, when set, runs before each
+	// batch is sent. Tests change them to drive a stream past its limit.
+	maxQueued   atomic.Int64
+	beforeBatch atomic.Pointer[func()]
 }
 
 // replSet is what the store's change hook consults: the table streams
@@ -124,6 +129,9 @@ const (
 // replStream is the ordered stream of key states to one replica.
 type replStream struct {
 	id   string
+	r    *replication
+	// maxQueued is replMaxQueued, or what a test set (replication.maxQueued).
+	maxQueued int
 	addr atomic.Pointer[string]
 
 	mu     sync.Mutex
@@ -158,6 +166,7 @@ type replSync struct {
 func newReplication(s *Server, cl *cluster.Cluster) *replication {
 	r := &replication{srv: s, cl: cl, router: s.router, streams: map[string]*replStream{}, drop: map[int]bool{},
 		acked: make(chan struct{}), done: make(chan struct{}), kick: make(chan struct{}, 1)}
+	r.maxQueued.Store(replMaxQueued)
 	t := cl.Table()
 	r.set.Store(&replSet{t: t, streams: make([]*replStream, t.Len())})
 	cl.OnTableChanges(r.tableChanging, func(_, _ *cluster.Table) {})
@@ -239,7 +248,7 @@ func (r *replication) tableChanging(prev, next *cluster.Table) {
 			if set.streams[i] == nil {
 				st := r.streams[id]
 				if st == nil {
-					st = &replStream{id: id, queued: map[string]struct{}{}, wake: make(chan struct{}, 1), closed: make(chan struct{})}
+					st = &replStream{id: id, r: r, maxQueued: int(r.maxQueued.Load()), queued: map[string]struct{}{}, wake: make(chan struct{}, 1), closed: make(chan struct{})}
 					r.streams[id] = st
 					go r.runStream(st)
 				}
@@ -327,7 +336,8 @@ func (s *replStream) push(key []byte) {
 		s.bytes += int64(len(k))
 		s.head.Store(s.seq)
 		s.oldest.CompareAndSwap(0, now)
-		if len(s.queue) > replMaxQueued && s.sync == nil {
+		if len(s.queue) > s.maxQueued && s.sync == nil {
+			s.r.stats.resyncs.Add(1)
 			// The replica does not keep up: start over with a walk of
 			// every slot it replicates from here (set up by run).
 			s.queue, s.queued, s.bytes = nil, map[string]struct{}{}, 0
@@ -496,6 +506,9 @@ func (r *replication) runStream(s *replStream) {
 					s.oldest.Store(0)
 				}
 				break
+			}
+			if f := r.beforeBatch.Load(); f != nil {
+				(*f)()
 			}
 			args, size := r.buildBatch(s, self, batch)
 			failing, warned := time.Time{}, time.Time{}

@@ -522,3 +522,49 @@ func TestReplicaJoinAndLeave(t *testing.T) {
 	waitReplicated(t, rest)
 	waitPlacement(t, rest, keys)
 }
+
+// A replica that does not keep up: once its queue passes the limit, the
+// owner drops the queue and walks its store instead, and the replica
+// still ends up with every key, each with its last value.
+func TestReplicaStreamOverflow(t *testing.T) {
+	withReplicas := func(c *cluster.Config) { c.Replicas = 1 }
+	a := startNodeWith(t, route.Proxy, withReplicas)
+	a.srv.repl.maxQueued.Store(50)
+	gate := make(chan struct{})
+	var once sync.Once
+	open := func() { once.Do(func() { close(gate) }) }
+	defer open()
+	hold := func() { <-gate }
+	a.srv.repl.beforeBatch.Store(&hold)
+	b := startNodeWith(t, route.Proxy, withReplicas, a.cl.Self().GossipAddr)
+	nodes := []*testNode{a, b}
+	waitConverged(t, nodes, 2)
+
+	c := plainClient(t, a.addr)
+	var keys []string
+	for i := 0; len(keys) < 600; i++ {
+		k := fmt.Sprintf("o:%d", i)
+		if a.cl.Table().Local(cluster.Slot(k)) {
+			keys = append(keys, k)
+		}
+	}
+	for round := range 2 {
+		p := c.Pipeline()
+		for _, k := range keys {
+			p.Set(ctx, k, fmt.Sprint(round), 0)
+		}
+		if _, err := p.Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := a.srv.ReplicationStats(); st.FullSyncs < 2 { // the join's walk, and the overflow's
+		t.Fatalf("the queue did not overflow into a walk: %+v", st)
+	}
+	open()
+	waitReplicated(t, nodes)
+	for _, k := range keys {
+		if v, _, ok := storeGet(b, k); !ok || !strings.Contains(v, "1") {
+			t.Fatalf("replica's %s = %q, %v after the walk", k, v, ok)
+		}
+	}
+}
