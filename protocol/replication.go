@@ -128,11 +128,11 @@ const (
 
 // replStream is the ordered stream of key states to one replica.
 type replStream struct {
-	id   string
-	r    *replication
+	id string
+	r  *replication
 	// maxQueued is replMaxQueued, or what a test set (replication.maxQueued).
 	maxQueued int
-	addr atomic.Pointer[string]
+	addr      atomic.Pointer[string]
 
 	mu     sync.Mutex
 	queue  []replEntry
