@@ -113,7 +113,7 @@ func (t *Table) Without(id string) *Table {
 	if t.self >= 0 {
 		self = t.nodes[t.self]
 	}
-	return buildTable(specs, self)
+	return buildTable(specs, self).withReplicas(t.nrep)
 }
 
 // Depart makes this node's own table the one without it, as the other

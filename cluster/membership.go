@@ -131,6 +131,11 @@ type Config struct {
 	// lines at their levels (its DEBUG output is chatty). Nil: slog.Default().
 	Logger *slog.Logger
 
+	// Replicas is how many more nodes hold a copy of each slot: the next
+	// Replicas distinct nodes clockwise on the ring (replicas.go). Every
+	// node of a cluster must use the same value.
+	Replicas int
+
 	// pushPullInterval, when set, replaces memberlist's interval between
 	// full state syncs; tests lengthen it so that only the mechanism under
 	// test can bring nodes together.
@@ -676,7 +681,7 @@ func (c *Cluster) rebuild() {
 	}
 	next := c.downTable
 	if c.formed.Load() {
-		next = buildTable(specs, c.id)
+		next = buildTable(specs, c.id).withReplicas(c.cfg.Replicas)
 	}
 	prev := c.table.Load()
 	if prev != nil && prev.Equal(next) && slices.Equal(prev.addrs, next.addrs) && slices.Equal(prev.clientAddrs, next.clientAddrs) {

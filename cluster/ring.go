@@ -53,6 +53,10 @@ type Table struct {
 	clientAddrs []string
 	self        int   // index of the local node, -1 if none (BuildTable)
 	vnodes      []int // virtual nodes per node, to rebuild the ring (Without)
+	// Replicas (replicas.go): nrep per slot, node indexes, noOwner where
+	// the table has too few nodes; empty when nrep is 0.
+	nrep int
+	reps []uint16
 }
 
 // SlotRange is a run of consecutive slots First…Last (inclusive, as Redis
@@ -116,22 +120,7 @@ func buildTable(specs []nodeSpec, self string) *Table {
 		return t
 	}
 
-	ring := make([]vnode, 0, total)
-	var buf []byte
-	for i, s := range specs {
-		for v := range max(s.vnodes, 1) {
-			buf = strconv.AppendInt(append(append(buf[:0], s.id...), '#'), int64(v), 10)
-			ring = append(ring, vnode{hash: xxhash.Sum64(buf), node: uint16(i)})
-		}
-	}
-	// Sorting by (hash, node) makes collisions deterministic; node indexes
-	// follow sorted IDs, so that is the same as ordering by ID.
-	slices.SortFunc(ring, func(a, b vnode) int {
-		if c := cmp.Compare(a.hash, b.hash); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.node, b.node)
-	})
+	ring := placeRing(t.nodes, t.vnodes, total)
 
 	// Walk the slots in ring order and the virtual nodes along with them:
 	// one merge instead of 16384 binary searches.
@@ -149,6 +138,28 @@ func buildTable(specs []nodeSpec, self string) *Table {
 		}
 	}
 	return t
+}
+
+// placeRing puts the virtual nodes of nodes (sorted IDs, each with its
+// count) on the ring, in ring order.
+func placeRing(nodes []string, vnodes []int, total int) []vnode {
+	ring := make([]vnode, 0, total)
+	var buf []byte
+	for i, id := range nodes {
+		for v := range max(vnodes[i], 1) {
+			buf = strconv.AppendInt(append(append(buf[:0], id...), '#'), int64(v), 10)
+			ring = append(ring, vnode{hash: xxhash.Sum64(buf), node: uint16(i)})
+		}
+	}
+	// Sorting by (hash, node) makes collisions deterministic; node indexes
+	// follow sorted IDs, so that is the same as ordering by ID.
+	slices.SortFunc(ring, func(a, b vnode) int {
+		if c := cmp.Compare(a.hash, b.hash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.node, b.node)
+	})
+	return ring
 }
 
 // slotRing holds every slot's point on the ring and the slots sorted by it.

@@ -70,6 +70,11 @@ type client struct {
 	// link is one that proved it (CACHESRV.PEER AUTH); without one, one
 	// named route.PeerLinkName.
 	peerLink bool
+	// readonly: READONLY was sent (redirect mode's reads from replicas);
+	// execing: EXEC is running its queue (WAIT answers at once); repl:
+	// what WAIT waits for (replication.go).
+	readonly, execing bool
+	repl              *clientRepl
 	// peerChallenge is the challenge CACHESRV.PEER CHALLENGE gave, until
 	// the one CACHESRV.PEER AUTH it allows.
 	peerChallenge []byte

@@ -26,8 +26,8 @@ func init() {
 		&command{name: "countkeysinslot", arity: 3, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterCountKeys},
 		&command{name: "getkeysinslot", arity: 4, flags: flagLoading | flagStale, acl: adminSlow, run: cmdClusterGetKeys},
 	)},
-		&command{name: "readonly", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
-		&command{name: "readwrite", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
+		&command{name: "readonly", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdReadonly},
+		&command{name: "readwrite", arity: 1, flags: flagLoading | flagStale | flagFast, acl: []string{"fast", "connection"}, run: cmdReadwrite},
 		&command{name: "asking", arity: 1, flags: flagFast, acl: []string{"fast", "connection"}, run: cmdOK},
 	)
 }
@@ -127,6 +127,10 @@ func cmdClusterSlots(c *client, _ [][]byte, _ store.Tx) {
 		return
 	}
 	t := cl.Table()
+	if t.ReplicaCount() > 0 {
+		c.clusterSlotsWithReplicas(t)
+		return
+	}
 	ranges := t.Ranges()
 	c.WriteArray(len(ranges))
 	for _, r := range ranges {
@@ -148,6 +152,10 @@ func cmdClusterShards(c *client, _ [][]byte, _ store.Tx) {
 		return
 	}
 	t := cl.Table()
+	if t.ReplicaCount() > 0 {
+		c.clusterShardsWithReplicas(t)
+		return
+	}
 	c.WriteArray(t.Len())
 	for i, id := range t.Nodes() {
 		host, port := hostPort(t.ClientAddr(i))
@@ -251,4 +259,87 @@ func suspectMembers(cl *cluster.Cluster) map[string]bool {
 		}
 	}
 	return out
+}
+
+// clusterSlotsWithReplicas is CLUSTER SLOTS with --cluster-replicas: a
+// run of slots ends where its owner or its replicas change, and each
+// entry lists the owner, then the replicas, first replica first, as
+// Redis lists a master's replicas.
+func (c *client) clusterSlotsWithReplicas(t *cluster.Table) {
+	ranges := t.ReplicaRanges()
+	c.WriteArray(len(ranges))
+	node := func(i int) {
+		host, port := hostPort(t.ClientAddr(i))
+		c.WriteArray(4)
+		c.WriteBulkString(host)
+		c.WriteInt(port)
+		c.WriteBulkString(t.Nodes()[i])
+		c.WriteMap(0)
+	}
+	for _, r := range ranges {
+		c.WriteArray(3 + len(r.Replicas))
+		c.WriteInt(r.First)
+		c.WriteInt(r.Last)
+		node(r.Node)
+		for _, i := range r.Replicas {
+			node(i)
+		}
+	}
+}
+
+// clusterShardsWithReplicas is CLUSTER SHARDS with --cluster-replicas.
+// A Redis shard is a master and the replicas that hold all of its slots;
+// here the replicas of one node's slots differ from slot to slot, so a
+// shard is the slots of one owner with the same replicas: a node shows
+// as master in the shards of its own slots and as replica in others.
+func (c *client) clusterShardsWithReplicas(t *cluster.Table) {
+	type shard struct {
+		owner  int
+		reps   []int
+		ranges [][2]int
+	}
+	var shards []*shard
+	byKey := map[string]*shard{}
+	for _, r := range t.ReplicaRanges() {
+		k := fmt.Sprint(r.Node, r.Replicas)
+		sh := byKey[k]
+		if sh == nil {
+			sh = &shard{owner: r.Node, reps: r.Replicas}
+			byKey[k] = sh
+			shards = append(shards, sh)
+		}
+		sh.ranges = append(sh.ranges, [2]int{r.First, r.Last})
+	}
+	c.WriteArray(len(shards))
+	for _, sh := range shards {
+		c.WriteMap(2)
+		c.WriteBulkString("slots")
+		c.WriteArray(2 * len(sh.ranges))
+		for _, r := range sh.ranges {
+			c.WriteInt(r[0])
+			c.WriteInt(r[1])
+		}
+		c.WriteBulkString("nodes")
+		c.WriteArray(1 + len(sh.reps))
+		for j, i := range append([]int{sh.owner}, sh.reps...) {
+			host, port := hostPort(t.ClientAddr(i))
+			role := "master"
+			if j > 0 {
+				role = "replica"
+			}
+			c.WriteMap(7)
+			for _, kv := range []struct {
+				k string
+				v any
+			}{{"id", t.Nodes()[i]}, {"port", port}, {"ip", host}, {"endpoint", host}, {"role", role}, {"replication-offset", 0}, {"health", "online"}} {
+				c.WriteBulkString(kv.k)
+				switch v := kv.v.(type) {
+				case int:
+					c.WriteInt(v)
+				default:
+					c.WriteBulkString(fmt.Sprint(v))
+				}
+			}
+		}
+	}
 }

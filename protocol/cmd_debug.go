@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -10,8 +11,9 @@ import (
 	"github.com/cachesrv/cachesrv/store"
 )
 
-// DEBUG's safe subset, and ROLE. cachesrv has no replication: ROLE
-// answers as a Redis master with no replicas and offset 0.
+// DEBUG's safe subset, and ROLE. Every node is a master: ROLE answers as
+// one with no replicas and offset 0, or, with --cluster-replicas, with
+// the nodes that replicate its slots (replication.go).
 
 func init() {
 	register(
@@ -27,8 +29,28 @@ func init() {
 func cmdRole(c *client, _ [][]byte, _ store.Tx) {
 	c.WriteArray(3)
 	c.WriteBulkString("master")
-	c.WriteInt64(0)
-	c.WriteArray(0)
+	if c.srv.repl == nil {
+		c.WriteInt64(0)
+		c.WriteArray(0)
+		return
+	}
+	// With --cluster-replicas: the nodes replicating this node's slots,
+	// offsets as INFO replication's (replication.go).
+	st := c.srv.repl.Stats()
+	slices.SortFunc(st.Peers, func(a, b ReplicaPeer) int { return strings.Compare(a.ID, b.ID) })
+	var offset uint64
+	for _, p := range st.Peers {
+		offset += p.Sent
+	}
+	c.WriteInt64(int64(offset))
+	c.WriteArray(len(st.Peers))
+	for _, p := range st.Peers {
+		host, port := hostPort(p.Addr)
+		c.WriteArray(3)
+		c.WriteBulkString(host)
+		c.WriteBulkString(strconv.Itoa(port))
+		c.WriteBulkString(strconv.FormatUint(p.Acked, 10))
+	}
 }
 
 // cmdDebug serves DEBUG SLEEP, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID,

@@ -233,8 +233,12 @@ func infoStats(s *Server, b *strings.Builder) {
 
 // infoReplication describes a Redis master without replicas (cachesrv
 // has no replication): Redis 7's fields, offset 0, no backlog.
-func infoReplication(_ *Server, b *strings.Builder) {
+func infoReplication(s *Server, b *strings.Builder) {
 	field(b, "role", "master")
+	if s.repl != nil {
+		infoReplicas(s, b) // replication.go
+		return
+	}
 	field(b, "connected_slaves", 0)
 	field(b, "master_failover_state", "no-failover")
 	field(b, "master_replid", replicationID)

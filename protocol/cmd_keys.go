@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"github.com/cachesrv/cachesrv/cluster/route"
 	"math"
 	"strconv"
 	"strings"
@@ -271,8 +272,9 @@ func cmdKeys(c *client, args [][]byte, tx store.Tx) {
 	pattern := args[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
 	var keys [][]byte
+	owned := c.srv.ownedFilter()
 	tx.Keys(func(key []byte) {
-		if all || glob.Match(pattern, key) {
+		if (all || glob.Match(pattern, key)) && owned(key) {
 			keys = append(keys, bytes.Clone(key))
 		}
 	})
@@ -324,8 +326,9 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 		}
 	}
 	var keys [][]byte
+	owned := c.srv.ownedFilter()
 	next := tx.Scan(cursor, int(min(count, 1<<20)), func(key []byte) {
-		if (wantType == store.TypeNone || tx.Type(key) == wantType) && (pattern == nil || glob.Match(pattern, key)) {
+		if owned(key) && (wantType == store.TypeNone || tx.Type(key) == wantType) && (pattern == nil || glob.Match(pattern, key)) {
 			keys = append(keys, bytes.Clone(key))
 		}
 	})
@@ -338,14 +341,48 @@ func cmdScan(c *client, args [][]byte, tx store.Tx) {
 }
 
 func cmdRandomKey(c *client, _ [][]byte, tx store.Tx) {
-	if key, ok := tx.RandomKey(); ok {
-		c.WriteBulk(key)
-		return
+	owned := c.srv.ownedFilter()
+	for range 32 {
+		key, ok := tx.RandomKey()
+		if !ok {
+			break
+		}
+		if owned(key) {
+			c.WriteBulk(key)
+			return
+		}
+	}
+	if c.srv.repl != nil { // mostly replicas' copies here: look for an owned key
+		var found []byte
+		tx.Keys(func(key []byte) {
+			if found == nil && owned(key) {
+				found = bytes.Clone(key)
+			}
+		})
+		if found != nil {
+			c.WriteBulk(found)
+			return
+		}
 	}
 	c.WriteNull()
 }
 
-func cmdDBSize(c *client, _ [][]byte, _ store.Tx) { c.WriteInt64(c.srv.store.DBSize()) }
+func cmdDBSize(c *client, _ [][]byte, _ store.Tx) {
+	if c.srv.repl == nil {
+		c.WriteInt64(c.srv.store.DBSize())
+		return
+	}
+	// With replicas the store also holds copies of other nodes' slots,
+	// which are theirs to count: O(keys) instead of O(1).
+	owned := c.srv.ownedFilter()
+	var n int64
+	c.srv.store.Tx().Keys(func(key []byte) {
+		if owned(key) {
+			n++
+		}
+	})
+	c.WriteInt64(n)
+}
 
 func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 	if len(args) > 2 {
@@ -360,8 +397,15 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 			return
 		}
 	}
-	tx.Flush()
+	if r := c.srv.repl; r != nil && c.srv.router.Mode() == route.Redirect {
+		// Redirect mode flushes the node asked, as Redis Cluster flushes
+		// one master: its replicas' copies of other nodes' slots stay.
+		r.flushOwned()
+	} else {
+		tx.Flush()
+	}
 	c.srv.tracking.flushed() // every tracking client drops its cache
+	c.srv.repl.flushed()     // and every replica its copies of this node's slots (replication.go)
 	c.WriteString("OK")
 }
 

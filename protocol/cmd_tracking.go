@@ -360,6 +360,10 @@ func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
 	s.blockingKeyChanged(key, why) // blocking.go
 	// Hand-off records this node's writes to slots it imports (handoff.go).
 	s.handoff.keyChanged(shard, key, why)
+	s.repl.keyChanged(key) // replication.go
+	if why != store.Written && s.repl.isCopy(key) {
+		return // a replica's copy expired or was evicted: the owner announces its own
+	}
 	switch why {
 	case store.Expired:
 		s.notifyKeyspace(notifyExpired, "expired", key)

@@ -131,6 +131,8 @@ func (c *client) execLocked(m *multiState) {
 		}
 	}
 	c.WriteArray(len(m.queued))
+	c.execing = true
+	defer func() { c.execing = false }()
 	for _, q := range m.queued {
 		if c.aclDeniedAtExec(q.cmd, q.args) {
 			continue

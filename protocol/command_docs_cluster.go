@@ -13,8 +13,9 @@ func init() {
 		"cluster|keyslot":         {summary: "Returns the hash slot a key maps to.", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the number of bytes in the key", args: []argDoc{{name: "key", typ: "string"}}},
 		"cluster|countkeysinslot": {summary: "Counts this node's keys in a hash slot.", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the number of keys on this node", args: []argDoc{slot}},
 		"cluster|getkeysinslot":   {summary: "Returns up to count of this node's keys in a hash slot.", since: "3.0.0", group: "cluster", complexity: "O(N) where N is the number of keys on this node", args: []argDoc{slot, {name: "count", typ: "integer"}}},
-		"readonly":                {summary: "Accepted for cluster clients; every node serves reads and writes for the keys it owns.", since: "3.0.0", group: "cluster", complexity: "O(1)"},
-		"readwrite":               {summary: "Accepted for cluster clients; undoes READONLY, which changes nothing here.", since: "3.0.0", group: "cluster", complexity: "O(1)"},
+		"readonly":                {summary: "Lets the connection read keys of the slots this node replicates (redirect mode with --cluster-replicas); elsewhere accepted and without effect.", since: "3.0.0", group: "cluster", complexity: "O(1)"},
+		"readwrite":               {summary: "Undoes READONLY: reads of keys this node does not own are redirected again.", since: "3.0.0", group: "cluster", complexity: "O(1)"},
+		"wait":                    {summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", since: "3.0.0", group: "generic", complexity: "O(1)", args: []argDoc{{name: "numreplicas", typ: "integer"}, {name: "timeout", typ: "integer"}}},
 		"asking":                  {summary: "Accepted for cluster clients; no slot is ever migrating between nodes here.", since: "3.0.0", group: "cluster", complexity: "O(1)"},
 	} {
 		docs[name] = d

@@ -20,7 +20,7 @@ func init() {
 		"latency|histogram": {summary: "Returns the cumulative distribution of latencies of a subset or all commands.", since: "7.0.0", group: "server",
 			complexity: "O(N) where N is the number of commands with latency information being retrieved.",
 			args:       []argDoc{{name: "command", typ: "string", optional: true, multiple: true}}},
-		"role": {summary: "Returns the replication role: here always a master without replicas.", since: "2.8.12", group: "server", complexity: "O(1)"},
+		"role": {summary: "Returns the replication role: always master; with --cluster-replicas, the nodes replicating this node's slots.", since: "2.8.12", group: "server", complexity: "O(1)"},
 		"debug": {summary: "A container for debugging commands: SLEEP, OBJECT, SET-ACTIVE-EXPIRE, CHANGE-REPL-ID, QUICKLIST-PACKED-THRESHOLD, HELP.", since: "1.0.0", group: "server",
 			complexity: "Depends on subcommand."},
 		"client|reply": {summary: "Instructs the server whether to reply to commands.", since: "3.2.0", group: "connection", complexity: "O(1)",

@@ -59,6 +59,9 @@ func (c *client) dispatch(args [][]byte) {
 	}
 	if r := c.srv.router; r != nil {
 		d := c.route(cmd, args)
+		if c.srv.repl != nil && (d.Kind == route.Remote || d.Kind == route.Split) && cmd.flags&flagWrite != 0 {
+			c.forwardedWrite() // WAIT cannot vouch for it (replication.go)
+		}
 		if c.multi != nil && cmd.flags&flagNotQueued == 0 && d.Kind != route.Refused {
 			// Queued in a transaction: all its keys must live on one node,
 			// here or another (tx_remote.go).
@@ -256,6 +259,9 @@ func (c *client) routeKeys(cmd *command, args [][]byte, fetch bool) route.Decisi
 	keys := c.keysBuf[:0]
 	cmd.keyPositions(args, func(key []byte) { keys = append(keys, key) })
 	d := c.srv.router.Route(cmd.name, keys, c.peerLink)
+	if d.Kind == route.Refused && c.readonly && cmd.flags&flagReadonly != 0 && c.srv.router.ReplicaRead(keys) {
+		d = route.Decision{Kind: route.Local} // a READONLY client's read of a replica's copy (replication.go)
+	}
 	if d.Kind == route.Refused && c.peerLink {
 		d = c.srv.router.RouteSettled(cmd.name, keys, true, d, time.Second) // a table a moment behind the peer's (handoff.go)
 	}
@@ -316,6 +322,9 @@ func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
 			c.feedMonitors(cmd, args)
 		}
 	}()
+	if r := c.srv.repl; r != nil && cmd.flags&flagWrite != 0 {
+		defer r.noteWrite(c, cmd, args) // what WAIT waits for (replication.go)
+	}
 	o := c.track.Load()
 	if o == nil {
 		cmd.run(c, args, tx)

@@ -474,11 +474,15 @@ func (h *handoff) sweep() (ok bool) {
 	}
 	var lost [cluster.NumSlots]bool
 	anyLost := false
+	h.mu.Lock()
 	for s := range cluster.NumSlots {
-		if !t.Local(s) && t.Owner(s) >= 0 {
+		// A replica's copies stay (replication.go); they are handed
+		// over only when the slot was this node's own until now.
+		if !t.Local(s) && t.Owner(s) >= 0 && (!t.LocalReplica(s) || h.pending[s]) {
 			lost[s], anyLost = true, true
 		}
 	}
+	h.mu.Unlock()
 	if !anyLost {
 		return true
 	}
@@ -613,7 +617,7 @@ func (h *handoff) sendBatch(shard int, b *handoffBatch) handoffResult {
 	st.LockShard(shard, true)
 	tx := st.Tx()
 	for _, k := range b.keys {
-		if !t.Local(cluster.Slot(k)) {
+		if s := cluster.Slot(k); !t.Local(s) && !t.LocalReplica(s) {
 			tx.Delete(k)
 		}
 	}

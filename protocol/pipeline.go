@@ -138,6 +138,9 @@ func (c *client) plan(args [][]byte) planned {
 			if c.track.Load() != nil {
 				return planned{kind: planAlone} // dispatch forwards tracked reads (trackForward)
 			}
+			if c.srv.repl != nil && cmd.flags&flagWrite != 0 {
+				c.forwardedWrite() // WAIT cannot vouch for it (replication.go)
+			}
 			return planned{kind: planRemote, cmd: cmd, remote: route.RemoteCmd{Args: args, Addr: d.Addr, Write: cmd.flags&flagWrite != 0, Proto: c.Proto()}}
 		case route.Local:
 		default:

@@ -64,6 +64,7 @@ type Server struct {
 
 	router  *route.Router // nil on a single node
 	handoff *handoff      // moving keys with their slots (handoff.go); nil on a single node
+	repl    *replication  // replicas of this node's slots (replication.go); nil without
 
 	scripting scripting // Lua scripts and functions (cmd_scripting.go)
 
@@ -239,6 +240,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		defer s.router.Close()
 	}
 	s.handoff.stop()
+	s.repl.stop()
 	select {
 	case <-s.drained:
 		return nil
@@ -485,6 +487,9 @@ func (s *Server) EnableCluster(cl *cluster.Cluster, mode route.Mode) {
 		s.watchRemoteWrites() // new members too
 	})
 	s.handoff = newHandoff(s, cl)
+	if cl.Table().ReplicaCount() > 0 {
+		s.repl = newReplication(s, cl)
+	}
 }
 
 // Cluster returns the cluster this server is a node of, nil on a single node.

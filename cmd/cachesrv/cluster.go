@@ -44,6 +44,7 @@ func joinCluster(cfg *config.Config, srv *protocol.Server, listenAddr string, lo
 		Join:             cc.Join,
 		Bootstrap:        cc.Bootstrap,
 		VNodes:           cc.VNodes,
+		Replicas:         cc.Replicas,
 		SecretKey:        secret,
 		AllowInsecure:    cc.AllowInsecure,
 		Logger:           log,

@@ -30,6 +30,9 @@ func newRegistry(st *store.Store, srv *protocol.Server) *prometheus.Registry {
 	)
 	if cl := srv.Cluster(); cl != nil {
 		reg.MustRegister(newClusterCollector(cl, srv))
+		if cl.Table().ReplicaCount() > 0 {
+			reg.MustRegister(newReplicationCollector(srv))
+		}
 	}
 	return reg
 }

@@ -26,6 +26,8 @@ type ClusterConfig struct {
 	AllowInsecure bool // cluster-allow-insecure (cluster_auth.go)
 	// LeaveTimeout is cluster-leave-timeout (cluster_handoff.go).
 	LeaveTimeout time.Duration
+	// Replicas is cluster-replicas (cluster_replicas.go).
+	Replicas int
 }
 
 func init() {
