@@ -368,6 +368,20 @@ func (r *replication) flushed() {
 			continue
 		}
 		st.mu.Lock()
+		// What is queued, the flush deletes anyway: drop it, so that a
+		// key written after the flush is queued again after it. Left
+		// marked as queued, it would not be, and its one entry, before
+		// the flush, would be sent and then deleted by the flush.
+		kept := st.queue[:0]
+		for _, e := range st.queue {
+			if e.flush {
+				kept = append(kept, e)
+			}
+		}
+		clear(kept[len(kept):len(st.queue)])
+		st.queue = kept
+		clear(st.queued)
+		st.bytes = 0
 		st.seq++
 		st.queue = append(st.queue, replEntry{seq: st.seq, at: time.Now().UnixNano(), flush: true})
 		st.head.Store(st.seq)
