@@ -29,7 +29,7 @@ type checker struct {
 	wg   sync.WaitGroup
 
 	ops, misses, stale, errs atomic.Int64
-	firstFault              atomic.Pointer[string]
+	firstFault               atomic.Pointer[string]
 }
 
 const checkerWorkers = 4
