@@ -205,7 +205,7 @@ func compare(cfg *config, stdout, stderr io.Writer) error {
 	key := func(pl string, p int, test, srv string) string {
 		return fmt.Sprintf("%s/%d/%s/%s", pl, p, test, srv)
 	}
-	total := len(cfg.placements) * len(cfg.pipelines) * len(cfg.tests) * cfg.rounds * 2
+	total := len(cfg.placements) * len(cfg.pipelines) * len(cfg.tests) * cfg.rounds * len(serverNames(cfg))
 	prog := report.NewProgress(stderr, total)
 	for _, pl := range cfg.placements {
 		servers, err := startServers(cfg, dir, bin, pl)
