@@ -83,7 +83,7 @@ func TestSwapWatches(t *testing.T) {
 		s.UnlockAll(true)
 	}
 	set(b, "inb")
-	wIn := a.Watch([]byte("inb"))       // exists in b only
+	wIn := a.Watch([]byte("inb"))        // exists in b only
 	wAbsent := a.Watch([]byte("absent")) // in neither
 	a.LockAll(true)
 	b.LockAll(true)

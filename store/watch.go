@@ -8,7 +8,7 @@ type Watch struct {
 	key      string
 	shard    int
 	owner    atomic.Pointer[shard] // where it is registered; SwapWatches moves it
-	expireAt int64 // the key's expiry when watched; reaching it counts as a change
+	expireAt int64                 // the key's expiry when watched; reaching it counts as a change
 	dirty    atomic.Bool
 }
 
