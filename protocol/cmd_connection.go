@@ -65,14 +65,19 @@ func cmdQuit(c *client, _ [][]byte, _ store.Tx) {
 }
 
 func cmdSelect(c *client, args [][]byte, _ store.Tx) {
-	n, ok := c.intArg(args[1])
+	n, ok := c.int32Arg(args[1], "")
 	if !ok {
 		return
 	}
-	if n != 0 {
+	if n != 0 && c.srv.router != nil {
+		c.errorReply("ERR SELECT is not allowed in cluster mode")
+		return
+	}
+	if n < 0 || int(n) >= len(c.srv.dbs.slots) {
 		c.errorReply(errDBRange)
 		return
 	}
+	c.selectDB(int(n))
 	c.WriteString("OK")
 }
 
@@ -172,6 +177,7 @@ func cmdReset(c *client, _ [][]byte, _ store.Tx) {
 	c.peerLink, c.peerChallenge = false, nil
 	c.repliesOn() // and CLIENT REPLY ON (cmd_connection_ops.go)
 	c.SetProto(2) // Redis's RESET goes back to RESP2 too
+	c.selectDB(0)
 	c.WriteString("RESET")
 }
 

@@ -225,6 +225,8 @@ func cmdRename(c *client, args [][]byte, tx store.Tx) {
 
 func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 	replace := false
+	srcDB := int(c.dbNum.Load())
+	dstDB := srcDB
 	for i := 3; i < len(args); i++ {
 		switch strings.ToUpper(string(args[i])) {
 		case "REPLACE":
@@ -242,17 +244,26 @@ func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 				c.errorReply("ERR value is out of range, value must between -2147483648 and 2147483647")
 				return
 			}
-			if db != 0 {
+			if db < 0 || db >= int64(len(c.srv.dbs.slots)) {
 				c.errorReply(errDBRange)
 				return
 			}
+			dstDB = int(db)
 			i++
 		default:
 			c.errorReply(errSyntax)
 			return
 		}
 	}
+	if c.srv.router != nil && (srcDB != 0 || dstDB != 0) {
+		c.errorReply("ERR Copying to another database is not allowed in cluster mode")
+		return
+	}
 	src, dst := args[1], args[2]
+	if srcDB != dstDB {
+		c.copyToDB(src, dst, dstDB, replace, tx)
+		return
+	}
 	if bytes.Equal(src, dst) {
 		c.errorReply("ERR source and destination objects are the same")
 		return
@@ -345,7 +356,7 @@ func cmdRandomKey(c *client, _ [][]byte, tx store.Tx) {
 	c.WriteNull()
 }
 
-func cmdDBSize(c *client, _ [][]byte, _ store.Tx) { c.WriteInt64(c.srv.store.DBSize()) }
+func cmdDBSize(c *client, _ [][]byte, _ store.Tx) { c.WriteInt64(c.db().DBSize()) }
 
 func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 	if len(args) > 2 {
@@ -360,8 +371,12 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 			return
 		}
 	}
-	tx.Flush()
-	c.srv.tracking.flushed() // every tracking client drops its cache
+	if strings.EqualFold(string(args[0]), "flushall") {
+		c.flushAll(tx)
+	} else {
+		tx.Flush()
+	}
+	c.srv.tracking.flushed() // every tracking client drops its cache (whatever its database, as Redis)
 	c.WriteString("OK")
 }
 

@@ -189,7 +189,7 @@ func (c *client) evalCommand(args [][]byte, tx store.Tx, bySHA, readOnly bool) {
 // every shard with lua-undeclared-keys all-shards-lock). Inside EXEC the
 // transaction already holds its commands' shards, script keys included.
 func (c *client) runLocked(h *scriptCtx, args, keys [][]byte, tx store.Tx, readOnly, function bool, run func() bool) {
-	st := c.srv.store
+	st := c.db()
 	sc := &c.srv.scripting
 	write := !readOnly
 	h.keys, h.readOnly = keys, readOnly
@@ -279,6 +279,13 @@ func (h *scriptCtx) Call(args [][]byte, resp3 bool) []byte {
 	}
 	if cmd.flags&flagDenyOOM != 0 && c.srv.store.OverLimit() {
 		return h.fail(store.ErrOOM.Error())
+	}
+	if cmd.name == "select" {
+		// The script holds its database's locks only: it may SELECT
+		// that one (and gets Redis's errors for a bad number).
+		if n, ok := parseInt(args[1]); ok && n >= 0 && n < int64(len(c.srv.dbs.slots)) && int(n) != int(c.dbNum.Load()) && c.srv.router == nil {
+			return h.fail("ERR SELECT of another database is not supported inside a script")
+		}
 	}
 	if cmd.flags&flagWrite != 0 {
 		h.run.wrote.Store(true)

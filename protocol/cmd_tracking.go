@@ -353,22 +353,25 @@ func (c *client) noLoop(cmd *command, args [][]byte, id int64) {
 
 // storeChanged is the store's change hook: invalidations for client-side
 // caching, and the keyspace notifications of expiry and eviction.
-func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
+func (s *Server) storeChanged(db, shard int, key []byte, why store.Change) {
 	// The hook runs under the shard's lock: a NOLOOP client marked as
-	// this shard's writer is the one making the change.
+	// this shard's writer is the one making the change. Invalidations
+	// name the key whatever its database, as Redis's do.
 	s.tracking.changed(shard, key, s.tracking.parts[shard].noloop.Load())
-	s.blockingKeyChanged(key, why) // blocking.go
-	// Hand-off records this node's writes to slots it imports (handoff.go).
-	s.handoff.keyChanged(shard, key, why)
+	s.blockingKeyChanged(db, key, why) // blocking.go
+	if db == 0 {
+		// Hand-off records this node's writes to slots it imports (handoff.go).
+		s.handoff.keyChanged(shard, key, why)
+	}
 	switch why {
 	case store.Expired:
-		s.notifyKeyspace(notifyExpired, "expired", key)
+		s.notifyKeyspace(db, notifyExpired, "expired", key)
 	case store.Evicted:
-		s.notifyKeyspace(notifyEvicted, "evicted", key)
+		s.notifyKeyspace(db, notifyEvicted, "evicted", key)
 	case store.FieldsExpired:
-		s.notifyKeyspace(notifyHash, "hexpired", key)
+		s.notifyKeyspace(db, notifyHash, "hexpired", key)
 	case store.EmptiedByExpiry:
-		s.notifyKeyspace(notifyGeneric, "del", key) // after "hexpired", as Redis 7.4
+		s.notifyKeyspace(db, notifyGeneric, "del", key) // after "hexpired", as Redis 7.4
 	}
 }
 

@@ -37,8 +37,13 @@ const redisVersion = "7.0.0"
 
 // Server is one cachesrv RESP endpoint.
 type Server struct {
-	cfg   *config.Config
+	cfg *config.Config
+	// store is the store NewServer was given: database 0's until a SWAPDB
+	// moves it, always the one whose memory every database's store shares
+	// (so memory limits, usage and eviction go through it), and, on a
+	// cluster node, where SWAPDB is refused, database 0 (db.go).
 	store *store.Store
+	dbs   databases // the numbered databases (db.go)
 	log   *slog.Logger
 
 	started time.Time
@@ -110,7 +115,7 @@ func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
 		pubsub:      pubsub.NewHub(),
 		tracking:    newTracking(st.Shards()),
 	}
-	st.SetChangeHook(s.storeChanged)
+	s.initDatabases(st)
 	return s
 }
 
