@@ -53,6 +53,8 @@ type client struct {
 	memCounted atomic.Int64
 	// noEvict (CLIENT NO-EVICT on) keeps maxmemory-clients from closing it.
 	noEvict atomic.Bool
+	// noTouch (CLIENT NO-TOUCH on): reads leave keys' access data alone.
+	noTouch atomic.Bool
 
 	// out carries pub/sub messages and invalidations (push.go); nil until
 	// the client subscribes, tracks, or is another's REDIRECT target.
@@ -293,6 +295,9 @@ func (c *client) info() string {
 	}
 	if c.noEvict.Load() {
 		flags += "e"
+	}
+	if c.noTouch.Load() {
+		flags += "T"
 	}
 	if c.srv.blocking.isBlocked(c.id) {
 		flags += "b" // blocking.go

@@ -30,6 +30,7 @@ func init() {
 			&command{name: "setinfo", arity: 4, flags: flagNoScript | flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientSetInfo},
 			&command{name: "kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientKill},
 			&command{name: "no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientNoEvict},
+			&command{name: "no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientNoTouch},
 			&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientHelp},
 		)},
 	)
@@ -409,6 +410,23 @@ func cmdClientNoEvict(c *client, args [][]byte, _ store.Tx) {
 		c.noEvict.Store(true)
 	case "off":
 		c.noEvict.Store(false) // checked again when the reply goes out (flush)
+	default:
+		c.errorReply(errSyntax)
+		return
+	}
+	c.WriteString("OK")
+}
+
+// cmdClientNoTouch is CLIENT NO-TOUCH on|off (Redis 7.2): whether the
+// client's commands leave the keys' LRU clock and LFU counter alone, so
+// that a monitoring or scanning client does not keep keys from eviction
+// or reset OBJECT IDLETIME. TOUCH still touches (c.run).
+func cmdClientNoTouch(c *client, args [][]byte, _ store.Tx) {
+	switch strings.ToLower(string(args[2])) {
+	case "on":
+		c.noTouch.Store(true)
+	case "off":
+		c.noTouch.Store(false)
 	default:
 		c.errorReply(errSyntax)
 		return

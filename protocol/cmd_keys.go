@@ -23,7 +23,7 @@ func init() {
 		key("del", -2, flagWrite, 1, -1, 1, []string{"keyspace", "write", "slow"}, cmdDel),
 		key("unlink", -2, flagWrite|flagFast, 1, -1, 1, wrFast, cmdDel),
 		key("exists", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdExists),
-		key("touch", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdExists),
+		key("touch", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdTouch),
 		key("type", 2, flagReadonly|flagFast, 1, 1, 1, rdFast, cmdType),
 		key("expire", -3, flagWrite|flagFast, 1, 1, 1, wrFast, cmdExpire),
 		key("pexpire", -3, flagWrite|flagFast, 1, 1, 1, wrFast, cmdExpire),
@@ -64,6 +64,20 @@ func cmdExists(c *client, args [][]byte, tx store.Tx) {
 	n := 0
 	for _, key := range args[1:] {
 		found := tx.Exists(key)
+		c.lookedUp(found)
+		if found {
+			n++
+		}
+	}
+	c.WriteInt(n)
+}
+
+// cmdTouch counts the keys that exist and records a use of each, even
+// for a CLIENT NO-TOUCH client, as Redis 7.2.
+func cmdTouch(c *client, args [][]byte, tx store.Tx) {
+	n := 0
+	for _, key := range args[1:] {
+		found := tx.Touch(key)
 		c.lookedUp(found)
 		if found {
 			n++

@@ -334,3 +334,45 @@ func TestDatabasesMigrate(t *testing.T) {
 		t.Fatal("MIGRATE restored into the target's database 0")
 	}
 }
+
+// TestClientNoTouch: a CLIENT NO-TOUCH client's reads leave OBJECT
+// IDLETIME running; TOUCH from it still resets it; CLIENT LIST shows
+// flag T; OFF restores normal reads.
+func TestClientNoTouch(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	c := ts.client(t)
+	c.Set(ctx, "k", "v", 0)
+	c.HSet(ctx, "h", "f", "v")
+	idle := func(key string) int64 { return c.ObjectIdleTime(ctx, key).Val().Milliseconds() / 1000 }
+	ts.advance(10 * time.Second)
+	// One connection, so the flag is on every command below.
+	nt := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, PoolSize: 1, MaxRetries: -1, ReadTimeout: testIOTimeout, WriteTimeout: testIOTimeout})
+	defer nt.Close()
+	if err := nt.Do(ctx, "CLIENT", "NO-TOUCH", "ON").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := nt.Do(ctx, "CLIENT", "NO-TOUCH", "maybe").Err(); err == nil || err.Error() != "ERR syntax error" {
+		t.Fatalf("CLIENT NO-TOUCH maybe: %v", err)
+	}
+	nt.Get(ctx, "k")
+	nt.HGet(ctx, "h", "f")
+	if i := idle("k"); i != 10 {
+		t.Fatalf("idle after a no-touch GET = %d, want 10", i)
+	}
+	if i := idle("h"); i != 10 {
+		t.Fatalf("idle after a no-touch HGET = %d, want 10", i)
+	}
+	if list := nt.ClientList(ctx).Val(); !strings.Contains(list, "flags=T") {
+		t.Fatalf("CLIENT LIST lacks flags=T:\n%s", list)
+	}
+	nt.Touch(ctx, "k")
+	if i := idle("k"); i != 0 {
+		t.Fatalf("idle after TOUCH from a no-touch client = %d, want 0", i)
+	}
+	nt.Do(ctx, "CLIENT", "NO-TOUCH", "OFF")
+	nt.HGet(ctx, "h", "f")
+	if i := idle("h"); i != 0 {
+		t.Fatalf("idle after HGET with no-touch off = %d, want 0", i)
+	}
+}

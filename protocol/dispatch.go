@@ -286,6 +286,9 @@ func (c *client) RunLocal(args [][]byte) []byte {
 // so it is measured while either is on even with latency-tracking off;
 // MONITOR costs one atomic load while nobody monitors.
 func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
+	if c.noTouch.Load() {
+		tx = tx.NoTouch() // CLIENT NO-TOUCH (TOUCH touches regardless: Tx.Touch)
+	}
 	timed := c.srv.cfg.LatencyTracking.Load()
 	slowest := c.fastestWatched() // the shortest duration the slow log or latency monitor wants
 	watched := slowest >= 0
