@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/cachesrv/cachesrv/protocol/config"
 	"github.com/cachesrv/cachesrv/store"
@@ -238,8 +239,10 @@ func (c *client) int32Arg(b []byte, msg string) (int32, bool) {
 // lockDBs locks, for each store, the given shards (nil: every shard) and
 // returns a Tx on each and the function that releases them. Inside an
 // EXEC that locked every database (execAllDBs) it takes nothing. Inside a
-// script, which holds its own store's locks already, it refuses (false,
-// with the error written).
+// script, the script's own locks serve (its declared keys' shards, in
+// each store as its SELECT takes them: scriptCtx.txFor); a call that
+// needs every shard of a store gets an error unless the script holds
+// every shard (lua-undeclared-keys all-shards-lock).
 func (c *client) lockDBs(stores []*store.Store, shards [][]int) ([]store.Tx, func(), bool) {
 	txs := make([]store.Tx, len(stores))
 	if c.dbsLocked {
@@ -249,8 +252,20 @@ func (c *client) lockDBs(stores []*store.Store, shards [][]int) ([]store.Tx, fun
 		return txs, func() {}, true
 	}
 	if c.runningScript() {
-		c.errorReply("ERR a script may not work on two databases at once here")
-		return nil, nil, false
+		h := c.script
+		for i, st := range stores {
+			if shards[i] == nil && !h.all {
+				c.errorReply("ERR this command needs every shard's lock: a script may call it only with lua-undeclared-keys all-shards-lock")
+				return nil, nil, false
+			}
+			tx, ok := h.txFor(st)
+			if !ok {
+				c.errorReply("BUSY another client holds the keys of a database this command needs")
+				return nil, nil, false
+			}
+			txs[i] = tx
+		}
+		return txs, func() {}, true
 	}
 	unlock := lockStores(true, stores, shards)
 	for i, st := range stores {
@@ -417,4 +432,81 @@ func (c *client) execAllDBs(m *multiState) {
 		}
 		c.run(q.cmd, q.args, c.db().TxAll()) // the database SELECT, run just before, chose
 	}
+}
+
+// scriptDB is a database a script's SELECT locked.
+type scriptDB struct {
+	st *store.Store
+	tx store.Tx
+}
+
+// selectDB switches a running script to database n: the commands it
+// calls next run on n's store, under the locks of the same shards the
+// script holds in its own (its declared keys' shards, or all of them).
+// Those are taken without waiting (the script holds its own store's
+// locks, so it cannot wait for another's in the stores' order): tried
+// for up to a second, then the SELECT fails. Inside an EXEC only an EXEC
+// that locked every database lets a script SELECT another.
+func (h *scriptCtx) selectDB(n int) string {
+	c := h.c
+	st := c.srv.dbStore(n)
+	tx, ok := h.txFor(st)
+	if !ok {
+		return "BUSY database " + strconv.Itoa(n) + "'s keys are locked by another client: the script could not SELECT it"
+	}
+	h.tx = tx
+	c.selectDB(n)
+	return ""
+}
+
+func (h *scriptCtx) txFor(st *store.Store) (store.Tx, bool) {
+	c := h.c
+	if st == h.home {
+		return h.homeTx, true
+	}
+	for _, d := range h.dbs {
+		if d.st == st {
+			return d.tx, true
+		}
+	}
+	if c.dbsLocked {
+		return st.TxAll(), true
+	}
+	if c.multi != nil {
+		return store.Tx{}, false
+	}
+	write := !h.readOnly
+	for deadline := time.Now().Add(time.Second); ; time.Sleep(50 * time.Microsecond) {
+		var tx store.Tx
+		switch {
+		case h.all && st.TryLockAll(write):
+			tx = st.TxAll()
+		case !h.all && st.TryLock(h.run.shards, write):
+			tx = st.Tx()
+		default:
+			if time.Now().After(deadline) {
+				return store.Tx{}, false
+			}
+			continue
+		}
+		h.dbs = append(h.dbs, scriptDB{st: st, tx: tx})
+		return tx, true
+	}
+}
+
+// endSelects releases what the script's SELECTs locked and gives the
+// caller back its database.
+func (h *scriptCtx) endSelects(write bool, slot *dbSlot, num int) {
+	for _, d := range h.dbs {
+		if h.all {
+			d.st.UnlockAll(write)
+		} else {
+			d.st.Unlock(h.run.shards, write)
+		}
+	}
+	clear(h.dbs)
+	h.dbs = h.dbs[:0]
+	h.home = nil
+	h.c.dbSlot = slot
+	h.c.dbNum.Store(int32(num))
 }

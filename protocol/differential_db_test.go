@@ -190,4 +190,23 @@ MULTI
 SELECT abc
 EXEC
 FLUSHALL
+# --- scripts: a SELECT inside is the script's own (Redis 7) ---
+SELECT 0
+EVAL "redis.call('SELECT', 9); redis.call('SET', KEYS[1], 'nine'); return redis.call('GET', KEYS[1])" 1 sk
+GET sk
+SELECT 9
+GET sk
+EVAL "return redis.call('MOVE', KEYS[1], 10)" 1 sk
+EXISTS sk
+EVAL "redis.call('SELECT', 10); local v = redis.call('GET', KEYS[1]); redis.call('SELECT', 9); return {v, redis.call('EXISTS', KEYS[1])}" 1 sk
+EVAL "return redis.call('SELECT', 99)" 0
+EVAL "return redis.call('SELECT', 'x')" 0
+EVAL "return redis.pcall('SELECT', 16)" 0
+DBSIZE
+MULTI
+EVAL "redis.call('SELECT', 0); return redis.call('SET', KEYS[1], 'z')" 1 sk
+SELECT 0
+GET sk
+EXEC
+FLUSHALL
 `
