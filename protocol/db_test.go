@@ -376,3 +376,34 @@ func TestClientNoTouch(t *testing.T) {
 		t.Fatalf("idle after HGET with no-touch off = %d, want 0", i)
 	}
 }
+
+// TestDatabasesTracking: client-side caching names keys, not databases,
+// as Redis's does: a read tracked in database 3 is invalidated by a write
+// to the same key name in database 5.
+func TestDatabasesTracking(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	listener := dbClient(t, ts, 0)
+	ps := listener.Subscribe(ctx, "__redis__:invalidate")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var subID int64
+	for _, line := range strings.Split(listener.ClientList(ctx).Val(), "\n") {
+		if strings.Contains(line, "sub=1") {
+			fmt.Sscanf(line[strings.Index(line, "id="):], "id=%d", &subID)
+		}
+	}
+	tc := dbClient(t, ts, 3).Conn()
+	defer tc.Close()
+	if err := tc.Do(ctx, "CLIENT", "TRACKING", "ON", "REDIRECT", subID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	tc.Get(ctx, "k")
+	dbClient(t, ts, 5).Set(ctx, "k", "v", 0)
+	msg, err := ps.ReceiveMessage(ctx)
+	if err != nil || strings.Join(msg.PayloadSlice, ",") != "k" {
+		t.Fatalf("invalidation message: %+v, %v", msg, err)
+	}
+}
