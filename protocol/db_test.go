@@ -407,3 +407,23 @@ func TestDatabasesTracking(t *testing.T) {
 		t.Fatalf("invalidation message: %+v, %v", msg, err)
 	}
 }
+
+// TestDatabasesMonitor: MONITOR shows each command's database.
+func TestDatabasesMonitor(t *testing.T) {
+	ts := startServer(t)
+	m := ts.raw(t)
+	m.send(respCommand("MONITOR"))
+	if l := m.line(); l != "+OK" {
+		t.Fatalf("MONITOR: %q", l)
+	}
+	dbClient(t, ts, 4).Set(context.Background(), "m4", "v", 0)
+	for {
+		l := m.line()
+		if strings.HasSuffix(l, `"set" "m4" "v"`) {
+			if !strings.Contains(l, " [4 ") {
+				t.Fatalf("MONITOR line %q lacks [4 ", l)
+			}
+			return
+		}
+	}
+}
