@@ -427,3 +427,21 @@ func TestDatabasesMonitor(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabasesPipelineSelect: a SELECT in the middle of a pipeline
+// applies to the commands after it, which run grouped by shard as usual.
+func TestDatabasesPipelineSelect(t *testing.T) {
+	ts := startServer(t)
+	r := ts.raw(t)
+	var b strings.Builder
+	for _, cmd := range [][]string{{"SET", "k", "zero"}, {"SELECT", "1"}, {"SET", "k", "one"}, {"GET", "k"},
+		{"SELECT", "0"}, {"GET", "k"}, {"SELECT", "1"}, {"GET", "k"}, {"DBSIZE"}} {
+		b.WriteString(respCommand(cmd...))
+	}
+	r.send(b.String())
+	for _, want := range []string{"+OK", "+OK", "+OK", "$3", "one", "+OK", "$4", "zero", "+OK", "$3", "one", ":1"} {
+		if got := r.line(); got != want {
+			t.Fatalf("got %q, want %q", got, want)
+		}
+	}
+}
