@@ -445,3 +445,49 @@ func TestDatabasesPipelineSelect(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabasesConcurrentCrossDB runs the commands that lock two
+// databases at once (MOVE both ways, COPY ... DB, SWAPDB, EXEC with
+// SELECT, a script that SELECTs) concurrently on the same key: they take
+// the stores in one order, or (a script) without waiting, so the test
+// ends; a deadlock would hang it.
+func TestDatabasesConcurrentCrossDB(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	const rounds = 50
+	errs := make(chan error, 6)
+	run := func(db int, op func(c *redis.Client) error) {
+		c := dbClient(t, ts, db)
+		go func() {
+			for range rounds {
+				if err := op(c); err != nil && err != redis.Nil && !strings.HasPrefix(err.Error(), "BUSY") {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	run(1, func(c *redis.Client) error { c.Set(ctx, "k", "1", 0); return c.Move(ctx, "k", 2).Err() })
+	run(2, func(c *redis.Client) error { c.Set(ctx, "k", "2", 0); return c.Move(ctx, "k", 1).Err() })
+	run(1, func(c *redis.Client) error { return c.Do(ctx, "COPY", "k", "k", "DB", "2", "REPLACE").Err() })
+	run(0, func(c *redis.Client) error { return c.Do(ctx, "SWAPDB", 1, 2).Err() })
+	run(2, func(c *redis.Client) error {
+		_, err := c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.Select(ctx, 1)
+			p.Incr(ctx, "n")
+			p.Select(ctx, 2)
+			p.Incr(ctx, "n")
+			return nil
+		})
+		return err
+	})
+	run(1, func(c *redis.Client) error {
+		return c.Eval(ctx, "redis.call('SELECT', 2); redis.call('SET', KEYS[1], 's'); redis.call('SELECT', 1); return redis.call('GET', KEYS[1])", []string{"k"}).Err()
+	})
+	for range 6 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
