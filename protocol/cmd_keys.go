@@ -386,7 +386,9 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 		}
 	}
 	if strings.EqualFold(string(args[0]), "flushall") {
-		c.flushAll(tx)
+		if !c.flushAll(tx) {
+			return
+		}
 	} else {
 		tx.Flush()
 	}

@@ -377,22 +377,36 @@ func (c *client) copyToDB(src, dst []byte, n int, replace bool, _ store.Tx) {
 	c.WriteInt(1)
 }
 
-// flushAll empties every database (tx is the client's own database's).
-func (c *client) flushAll(tx store.Tx) {
+// flushAll empties every database (tx is the client's own database's),
+// or replies with an error and reports false.
+func (c *client) flushAll(tx store.Tx) bool {
 	if c.dbsLocked {
 		for _, st := range c.lockedStores {
 			st.TxAll().Flush()
 		}
-		return
+		return true
 	}
 	_, stores := c.srv.dbStores()
+	if c.runningScript() {
+		// The script holds its stores' every shard (FLUSHALL needs
+		// all-shards-lock); the others' are taken without waiting.
+		txs, _, ok := c.lockDBs(stores, make([][]int, len(stores)))
+		if !ok {
+			return false
+		}
+		for _, t := range txs {
+			t.Flush()
+		}
+		return true
+	}
 	for _, st := range stores {
 		if st == c.db() {
 			tx.Flush()
 		} else {
-			st.Tx().Flush()
+			st.Tx().Flush() // one store at a time: no two held at once
 		}
 	}
+	return true
 }
 
 // execAllDBs is EXEC of a transaction with a command that works on

@@ -491,3 +491,31 @@ func TestDatabasesConcurrentCrossDB(t *testing.T) {
 		}
 	}
 }
+
+// TestDatabasesScriptAllShards: with lua-undeclared-keys all-shards-lock
+// a script may SELECT, write in another database, and FLUSHALL.
+func TestDatabasesScriptAllShards(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	c := dbClient(t, ts, 0)
+	if err := c.ConfigSet(ctx, "lua-undeclared-keys", "all-shards-lock").Err(); err != nil {
+		t.Fatal(err)
+	}
+	c.Set(ctx, "zero", "0", 0)
+	v, err := c.Eval(ctx, `redis.call('SELECT', 3)
+		redis.call('SET', 'three', '3')
+		local before = redis.call('DBSIZE')
+		redis.call('SELECT', 0)
+		local zero = redis.call('DBSIZE')
+		redis.call('FLUSHALL')
+		return {before, zero, redis.call('DBSIZE')}`, nil).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(v); got != "[1 1 0]" {
+		t.Fatalf("script returned %s, want [1 1 0]", got)
+	}
+	if n := dbClient(t, ts, 3).DBSize(ctx).Val(); n != 0 {
+		t.Fatalf("db 3 holds %d keys after the script's FLUSHALL", n)
+	}
+}
