@@ -27,13 +27,17 @@ import (
 // report) under the table's mutex, with both stores' every shard locked:
 // O(1), as in Redis. WATCHes belong to the number, not the store, and
 // move across (store.SwapWatches); blocked clients of both numbers look
-// again. A command of another connection that loaded its store before the
-// swap and runs right after it still runs on that store: as if it had
-// run just before the swap.
+// again. Unlike Redis, whose one thread orders every command before or
+// after a SWAPDB, a command of another connection that loaded its
+// database's store just before the swap, and locks it just after, runs on
+// that store, which by then has the other number.
 //
-// Commands that touch two databases (MOVE, COPY ... DB, and EXEC or a
-// script that SELECTs) lock the stores in the order they were created
-// (store.ID), then by shard, so they cannot deadlock one another.
+// Commands that touch two databases (MOVE, COPY ... DB, SWAPDB, FLUSHALL
+// inside EXEC, EXEC with SELECT) lock the stores in the order they were
+// created (store.ID), then by shard, so they cannot deadlock one another.
+// A script already holds its own store's locks when it SELECTs another
+// database: it takes that store's without waiting (store.TryLock), and
+// its SELECT fails with -BUSY if it cannot within a second.
 //
 // A cluster node serves database 0 only, as Redis Cluster: SELECT n (n
 // not 0), SWAPDB, MOVE and COPY ... DB are refused there. Hand-off,
