@@ -225,11 +225,17 @@ func TestDatabasesNotifications(t *testing.T) {
 	c2.Do(ctx, "COPY", "nosuch", "x", "DB", "6")
 	c5 := dbClient(t, ts, 5)
 	c5.Do(ctx, "COPY", "k", "k2", "DB", "6")
+	c5.Set(ctx, "ttl", "v", time.Second)
+	ts.advance(2 * time.Second)
+	ts.store.ExpireCycle(0, time.Second) // database 0's store runs every database's cycle
 	want := []string{
 		"__keyspace@2__:k set", "__keyevent@2__:set k",
 		"__keyspace@2__:k move_from", "__keyevent@2__:move_from k",
 		"__keyspace@5__:k move_to", "__keyevent@5__:move_to k",
 		"__keyspace@6__:k2 copy_to", "__keyevent@6__:copy_to k2",
+		"__keyspace@5__:ttl set", "__keyevent@5__:set ttl",
+		"__keyspace@5__:ttl expire", "__keyevent@5__:expire ttl",
+		"__keyspace@5__:ttl expired", "__keyevent@5__:expired ttl",
 	}
 	for _, w := range want {
 		m, err := ps.ReceiveMessage(ctx)

@@ -118,6 +118,19 @@ MOVE h 0
 SELECT 0
 HGETALL h
 TYPE h
+# --- per-database SORT, OBJECT, DUMP/RESTORE ---
+SELECT 4
+RPUSH sl 3 1 2
+SORT sl
+SORT sl STORE sorted
+LRANGE sorted 0 -1
+OBJECT ENCODING sl
+RESTORE r 0 "\x00\x03bar\n\x00\xe6\xbeI\x60\xeef\xfd\x17"
+DUMP r
+GET r
+SELECT 0
+EXISTS sl sorted r
+SORT sl
 # --- COPY ... DB ---
 SELECT 0
 SET src v
