@@ -74,14 +74,20 @@ import (
 // blocking is the server's registry of blocked clients.
 type blocking struct {
 	mu     sync.Mutex
-	queues map[string][]*waiter // key -> the clients waiting on it, in the order they blocked
-	byID   map[int64]*waiter    // client id -> its waiter (CLIENT UNBLOCK)
-	ready  []string             // keys written since, with waiters, to wake
-	marked map[string]bool      // the keys in ready
+	queues map[blockKey][]*waiter // key -> the clients waiting on it, in the order they blocked
+	byID   map[int64]*waiter      // client id -> its waiter (CLIENT UNBLOCK)
+	ready  []blockKey             // keys written since, with waiters, to wake
+	marked map[blockKey]bool      // the keys in ready
 
 	hasReady atomic.Bool
 	keys     atomic.Int64 // keys with waiters: the change hook's fast path
 	clients  atomic.Int64 // blocked clients (INFO blocked_clients)
+}
+
+// blockKey is a key in a database.
+type blockKey struct {
+	db  int
+	key string
 }
 
 // unblockMode is what woke a waiter besides its keys.
@@ -96,6 +102,7 @@ const (
 // waiter is one blocked client. Its fields are guarded by blocking.mu.
 type waiter struct {
 	c         *client
+	db        int // the database of keys
 	keys      []string
 	signalled bool // woken since it last looked
 	unblock   unblockMode
@@ -180,13 +187,13 @@ func (c *client) blockRerun() bool { return c.blk.rerun }
 
 // register puts c at the end of the line of each of its keys.
 func (r *blocking) register(c *client, keys [][]byte) *waiter {
-	w := &waiter{c: c, keys: make([]string, 0, len(keys))}
+	w := &waiter{c: c, db: int(c.dbNum.Load()), keys: make([]string, 0, len(keys))}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.queues == nil {
-		r.queues = make(map[string][]*waiter)
+		r.queues = make(map[blockKey][]*waiter)
 		r.byID = make(map[int64]*waiter)
-		r.marked = make(map[string]bool)
+		r.marked = make(map[blockKey]bool)
 	}
 	for _, k := range keys {
 		ks := string(k)
@@ -194,11 +201,12 @@ func (r *blocking) register(c *client, keys [][]byte) *waiter {
 			continue // BLPOP k k
 		}
 		w.keys = append(w.keys, ks)
-		q := r.queues[ks]
+		bk := blockKey{w.db, ks}
+		q := r.queues[bk]
 		if len(q) == 0 {
 			r.keys.Add(1)
 		}
-		r.queues[ks] = append(q, w)
+		r.queues[bk] = append(q, w)
 	}
 	r.byID[c.id] = w
 	r.clients.Add(1)
@@ -221,7 +229,8 @@ func slicesContains(s []string, v string) bool {
 func (r *blocking) unregister(w *waiter) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, k := range w.keys {
+	for _, ks := range w.keys {
+		k := blockKey{w.db, ks}
 		q := r.queues[k]
 		for i, x := range q {
 			if x == w {
@@ -245,16 +254,35 @@ func (r *blocking) unregister(w *waiter) {
 
 // keyChanged is called by the store's change hook, under the key's shard
 // lock, for every write: a key with waiters becomes ready.
-func (r *blocking) keyChanged(key []byte) {
+func (r *blocking) keyChanged(db int, key []byte) {
 	if r.keys.Load() == 0 {
 		return
 	}
 	r.mu.Lock()
-	if _, waited := r.queues[string(key)]; waited && !r.marked[string(key)] {
-		k := string(key)
+	r.markLocked(blockKey{db, string(key)})
+	r.mu.Unlock()
+}
+
+// markLocked makes k ready if it has waiters.
+func (r *blocking) markLocked(k blockKey) {
+	if _, waited := r.queues[k]; waited && !r.marked[k] {
 		r.marked[k] = true
 		r.ready = append(r.ready, k)
 		r.hasReady.Store(true)
+	}
+}
+
+// dbsChanged makes every key with waiters in databases a and b ready:
+// after SWAPDB, as Redis, the clients blocked there look again.
+func (r *blocking) dbsChanged(a, b int) {
+	if r.keys.Load() == 0 {
+		return
+	}
+	r.mu.Lock()
+	for k := range r.queues {
+		if k.db == a || k.db == b {
+			r.markLocked(k)
+		}
 	}
 	r.mu.Unlock()
 }
@@ -278,7 +306,7 @@ func (r *blocking) wakeReady() {
 
 // wakeHeadLocked wakes the first waiter in key's line (it may already be
 // awake: then it will look again anyway).
-func (r *blocking) wakeHeadLocked(key string) {
+func (r *blocking) wakeHeadLocked(key blockKey) {
 	if q := r.queues[key]; len(q) > 0 {
 		q[0].wakeLocked()
 	}
@@ -419,8 +447,8 @@ func isReadTimeout(err error) bool {
 func (s *Server) blockedClients() int64 { return s.blocking.clients.Load() }
 
 // blockingKeyChanged is the change hook's part for blocking.
-func (s *Server) blockingKeyChanged(key []byte, why store.Change) {
+func (s *Server) blockingKeyChanged(db int, key []byte, why store.Change) {
 	if why == store.Written {
-		s.blocking.keyChanged(key)
+		s.blocking.keyChanged(db, key)
 	}
 }

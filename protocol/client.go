@@ -25,6 +25,14 @@ type client struct {
 	srv          *Server
 	net          net.Conn
 	id           int64
+	// dbSlot is the selected database's (db.go); dbNum its number, which
+	// other connections read (CLIENT LIST).
+	dbSlot *dbSlot
+	dbNum  atomic.Int32
+	// dbsLocked: an EXEC holds every shard of lockedStores, each a
+	// database's store, for commands that work on several (db.go).
+	dbsLocked    bool
+	lockedStores []*store.Store
 
 	created time.Time
 
@@ -45,6 +53,8 @@ type client struct {
 	memCounted atomic.Int64
 	// noEvict (CLIENT NO-EVICT on) keeps maxmemory-clients from closing it.
 	noEvict atomic.Bool
+	// noTouch (CLIENT NO-TOUCH on): reads leave keys' access data alone.
+	noTouch atomic.Bool
 
 	// out carries pub/sub messages and invalidations (push.go); nil until
 	// the client subscribes, tracks, or is another's REDIRECT target.
@@ -229,6 +239,7 @@ func newClient(s *Server, conn net.Conn) *client {
 	}
 	c.stripe = &s.stats.stripes[c.id%statStripes]
 	c.proto.Store(2)
+	c.selectDB(0)
 	c.Writer = resp.NewWriter(countingWriter{conn, &c.stats.netOut})
 	c.user.Store(s.users.Default())
 	c.lastAt.Store(now.UnixNano())
@@ -250,7 +261,7 @@ func (c *client) release() {
 
 func (c *client) unwatchAll() {
 	for _, w := range c.watches {
-		c.srv.store.Unwatch(w)
+		c.srv.store.Unwatch(w) // from whichever database's store holds it
 	}
 	c.watches = c.watches[:0]
 	if c.pinned != nil { // WATCH on another node (tx_remote.go)
@@ -290,6 +301,9 @@ func (c *client) info() string {
 	if c.noEvict.Load() {
 		flags += "e"
 	}
+	if c.noTouch.Load() {
+		flags += "T"
+	}
 	if c.srv.blocking.isBlocked(c.id) {
 		flags += "b" // blocking.go
 	}
@@ -311,10 +325,10 @@ func (c *client) info() string {
 		events = "rw"
 	}
 	m := &c.mem
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=0 %s multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=%d rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=-1 name=%s age=%d idle=%d flags=%s db=%d %s multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=%d rbs=%d rbp=%d obl=0 oll=0 omem=%d tot-mem=%d events=%s cmd=%s user=%s redir=%d resp=%d lib-name=%s lib-ver=%s",
 		c.id, c.net.RemoteAddr(), c.net.LocalAddr(), name,
 		int(now.Sub(c.created).Seconds()), int((now.UnixNano()-c.lastAt.Load())/1e9),
-		flags, c.pubsubInfo(), multi, m.qbuf.Load(), m.qbufFree.Load(), m.multi.Load(), m.rbs.Load(), m.rbs.Load(),
+		flags, c.dbNum.Load(), c.pubsubInfo(), multi, m.qbuf.Load(), m.qbufFree.Load(), m.multi.Load(), m.rbs.Load(), m.rbs.Load(),
 		m.omem.Load(), m.total(), events, cmd, c.user.Load().Name(), redir, c.proto.Load(), libName, libVer)
 }
 

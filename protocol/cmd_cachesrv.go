@@ -37,7 +37,7 @@ var shardFields = [...]string{
 // with one entry per shard, each a map of field to integer (in RESP2 a
 // flat field/value array, as CONFIG GET and COMMAND DOCS send maps).
 func cmdCachesrvShards(c *client, _ [][]byte, _ store.Tx) {
-	stats := c.srv.store.Stats()
+	stats := c.srv.ShardStats()
 	c.WriteArray(len(stats))
 	for i, s := range stats {
 		values := [len(shardFields)]int64{

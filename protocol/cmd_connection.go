@@ -30,6 +30,7 @@ func init() {
 			&command{name: "setinfo", arity: 4, flags: flagNoScript | flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientSetInfo},
 			&command{name: "kill", arity: -3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientKill},
 			&command{name: "no-evict", arity: 3, flags: flagAdmin | flagNoScript | flagLoading | flagStale, acl: []string{"admin", "slow", "dangerous", "connection"}, run: cmdClientNoEvict},
+			&command{name: "no-touch", arity: 3, flags: flagNoScript | flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientNoTouch},
 			&command{name: "help", arity: 2, flags: flagLoading | flagStale, acl: []string{"slow", "connection"}, run: cmdClientHelp},
 		)},
 	)
@@ -65,14 +66,19 @@ func cmdQuit(c *client, _ [][]byte, _ store.Tx) {
 }
 
 func cmdSelect(c *client, args [][]byte, _ store.Tx) {
-	n, ok := c.intArg(args[1])
+	n, ok := c.int32Arg(args[1], "")
 	if !ok {
 		return
 	}
-	if n != 0 {
+	if n != 0 && c.srv.router != nil {
+		c.errorReply("ERR SELECT is not allowed in cluster mode")
+		return
+	}
+	if n < 0 || int(n) >= len(c.srv.dbs.slots) {
 		c.errorReply(errDBRange)
 		return
 	}
+	c.selectDB(int(n))
 	c.WriteString("OK")
 }
 
@@ -172,6 +178,7 @@ func cmdReset(c *client, _ [][]byte, _ store.Tx) {
 	c.peerLink, c.peerChallenge = false, nil
 	c.repliesOn() // and CLIENT REPLY ON (cmd_connection_ops.go)
 	c.SetProto(2) // Redis's RESET goes back to RESP2 too
+	c.selectDB(0)
 	c.WriteString("RESET")
 }
 
@@ -403,6 +410,23 @@ func cmdClientNoEvict(c *client, args [][]byte, _ store.Tx) {
 		c.noEvict.Store(true)
 	case "off":
 		c.noEvict.Store(false) // checked again when the reply goes out (flush)
+	default:
+		c.errorReply(errSyntax)
+		return
+	}
+	c.WriteString("OK")
+}
+
+// cmdClientNoTouch is CLIENT NO-TOUCH on|off (Redis 7.2): whether the
+// client's commands leave the keys' LRU clock and LFU counter alone, so
+// that a monitoring or scanning client does not keep keys from eviction
+// or reset OBJECT IDLETIME. TOUCH still touches (c.run).
+func cmdClientNoTouch(c *client, args [][]byte, _ store.Tx) {
+	switch strings.ToLower(string(args[2])) {
+	case "on":
+		c.noTouch.Store(true)
+	case "off":
+		c.noTouch.Store(false)
 	default:
 		c.errorReply(errSyntax)
 		return

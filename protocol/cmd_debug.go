@@ -97,7 +97,7 @@ func cmdDebug(c *client, args [][]byte, _ store.Tx) {
 // serializedlength is the bytes the value takes in memory (MEMORY USAGE),
 // not its RDB length.
 func debugObject(c *client, key []byte) {
-	st := c.srv.store
+	st := c.db()
 	i := st.ShardOf(key)
 	st.LockShard(i, false) // DEBUG has no key positions: dispatch took no lock
 	tx := st.Tx()

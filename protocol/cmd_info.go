@@ -276,8 +276,11 @@ func infoCluster(s *Server, b *strings.Builder) {
 }
 
 func infoKeyspace(s *Server, b *strings.Builder) {
-	if keys, expires := s.store.Keyspace(); keys > 0 {
-		fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=0\r\n", keys, expires)
+	nums, stores := s.dbStores()
+	for i, st := range stores {
+		if keys, expires := st.Keyspace(); keys > 0 {
+			fmt.Fprintf(b, "db%d:keys=%d,expires=%d,avg_ttl=0\r\n", nums[i], keys, expires)
+		}
 	}
 }
 
@@ -334,7 +337,7 @@ const shardTopN = 5
 // totals, the spread of keys, and the shards that waited longest (the
 // full table is CACHESRV.SHARDS).
 func infoShards(s *Server, b *strings.Builder) {
-	stats := s.store.Stats()
+	stats := s.ShardStats()
 	var acq, contended uint64
 	var wait, maxWait time.Duration
 	keysMin, keysMax := int64(-1), int64(0)

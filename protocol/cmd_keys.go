@@ -24,7 +24,7 @@ func init() {
 		key("del", -2, flagWrite, 1, -1, 1, []string{"keyspace", "write", "slow"}, cmdDel),
 		key("unlink", -2, flagWrite|flagFast, 1, -1, 1, wrFast, cmdDel),
 		key("exists", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdExists),
-		key("touch", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdExists),
+		key("touch", -2, flagReadonly|flagFast, 1, -1, 1, rdFast, cmdTouch),
 		key("type", 2, flagReadonly|flagFast, 1, 1, 1, rdFast, cmdType),
 		key("expire", -3, flagWrite|flagFast, 1, 1, 1, wrFast, cmdExpire),
 		key("pexpire", -3, flagWrite|flagFast, 1, 1, 1, wrFast, cmdExpire),
@@ -65,6 +65,20 @@ func cmdExists(c *client, args [][]byte, tx store.Tx) {
 	n := 0
 	for _, key := range args[1:] {
 		found := tx.Exists(key)
+		c.lookedUp(found)
+		if found {
+			n++
+		}
+	}
+	c.WriteInt(n)
+}
+
+// cmdTouch counts the keys that exist and records a use of each, even
+// for a CLIENT NO-TOUCH client, as Redis 7.2.
+func cmdTouch(c *client, args [][]byte, tx store.Tx) {
+	n := 0
+	for _, key := range args[1:] {
+		found := tx.Touch(key)
 		c.lookedUp(found)
 		if found {
 			n++
@@ -226,6 +240,8 @@ func cmdRename(c *client, args [][]byte, tx store.Tx) {
 
 func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 	replace := false
+	srcDB := int(c.dbNum.Load())
+	dstDB := srcDB
 	for i := 3; i < len(args); i++ {
 		switch strings.ToUpper(string(args[i])) {
 		case "REPLACE":
@@ -243,17 +259,26 @@ func cmdCopy(c *client, args [][]byte, tx store.Tx) {
 				c.errorReply("ERR value is out of range, value must between -2147483648 and 2147483647")
 				return
 			}
-			if db != 0 {
+			if db < 0 || db >= int64(len(c.srv.dbs.slots)) {
 				c.errorReply(errDBRange)
 				return
 			}
+			dstDB = int(db)
 			i++
 		default:
 			c.errorReply(errSyntax)
 			return
 		}
 	}
+	if c.srv.router != nil && (srcDB != 0 || dstDB != 0) {
+		c.errorReply("ERR Copying to another database is not allowed in cluster mode")
+		return
+	}
 	src, dst := args[1], args[2]
+	if srcDB != dstDB {
+		c.copyToDB(src, dst, dstDB, replace, tx)
+		return
+	}
 	if bytes.Equal(src, dst) {
 		c.errorReply("ERR source and destination objects are the same")
 		return
@@ -369,11 +394,12 @@ func cmdRandomKey(c *client, _ [][]byte, tx store.Tx) {
 
 func cmdDBSize(c *client, _ [][]byte, _ store.Tx) {
 	if c.srv.repl == nil {
-		c.WriteInt64(c.srv.store.DBSize())
+		c.WriteInt64(c.db().DBSize())
 		return
 	}
 	// With replicas the store also holds copies of other nodes' slots,
-	// which are theirs to count: O(keys) instead of O(1).
+	// which are theirs to count: O(keys) instead of O(1). (A cluster node
+	// serves database 0 only.)
 	owned := c.srv.ownedFilter()
 	var n int64
 	c.srv.store.Tx().Keys(func(key []byte) {
@@ -397,14 +423,19 @@ func cmdFlush(c *client, args [][]byte, tx store.Tx) {
 			return
 		}
 	}
-	if r := c.srv.repl; r != nil && c.srv.router.Mode() == route.Redirect {
+	switch r := c.srv.repl; {
+	case r != nil && c.srv.router.Mode() == route.Redirect:
 		// Redirect mode flushes the node asked, as Redis Cluster flushes
 		// one master: its replicas' copies of other nodes' slots stay.
 		r.flushOwned()
-	} else {
+	case strings.EqualFold(string(args[0]), "flushall"):
+		if !c.flushAll(tx) {
+			return
+		}
+	default:
 		tx.Flush()
 	}
-	c.srv.tracking.flushed() // every tracking client drops its cache
+	c.srv.tracking.flushed() // every tracking client drops its cache (whatever its database, as Redis)
 	c.srv.repl.flushed()     // and every replica its copies of this node's slots (replication.go)
 	c.WriteString("OK")
 }

@@ -131,7 +131,9 @@ func (c *client) monitorLine(b []byte, cmd *command, args [][]byte, now time.Tim
 	us := int64(now.Nanosecond()/1000) + 1_000_000 // six digits after the '1'
 	b = strconv.AppendInt(b, us, 10)
 	b[len(b)-7] = '.'
-	b = append(b, " [0 "...)
+	b = append(b, " ["...)
+	b = strconv.AppendInt(b, int64(c.dbNum.Load()), 10)
+	b = append(b, ' ')
 	if c.runningScript() {
 		b = append(b, "lua"...)
 	} else {

@@ -137,6 +137,12 @@ type scriptCtx struct {
 	call     script.Call
 	buf      bytes.Buffer
 	w        *resp.Writer
+	// home is the store the script's locks were taken in, homeTx the Tx
+	// on them; dbs the other databases a SELECT in the script locked
+	// (db.go).
+	home   *store.Store
+	homeTx store.Tx
+	dbs    []scriptDB
 }
 
 func (c *client) scriptState() *scriptCtx {
@@ -189,7 +195,7 @@ func (c *client) evalCommand(args [][]byte, tx store.Tx, bySHA, readOnly bool) {
 // every shard with lua-undeclared-keys all-shards-lock). Inside EXEC the
 // transaction already holds its commands' shards, script keys included.
 func (c *client) runLocked(h *scriptCtx, args, keys [][]byte, tx store.Tx, readOnly, function bool, run func() bool) {
-	st := c.srv.store
+	st := c.db()
 	sc := &c.srv.scripting
 	write := !readOnly
 	h.keys, h.readOnly = keys, readOnly
@@ -223,6 +229,8 @@ func (c *client) runLocked(h *scriptCtx, args, keys [][]byte, tx store.Tx, readO
 		}
 		h.tx = st.Tx()
 	}
+	h.home, h.homeTx = st, h.tx
+	defer h.endSelects(write, c.dbSlot, int(c.dbNum.Load()))
 	defer sc.unmark(&h.run)
 	defer func() {
 		if h.run.heapBase != 0 {
@@ -279,6 +287,15 @@ func (h *scriptCtx) Call(args [][]byte, resp3 bool) []byte {
 	}
 	if cmd.flags&flagDenyOOM != 0 && c.srv.store.OverLimit() {
 		return h.fail(store.ErrOOM.Error())
+	}
+	if cmd.name == "select" {
+		// As in Redis 7, the script's SELECT is its own: the caller's
+		// database is restored when the script ends (endSelects).
+		if n, ok := parseInt(args[1]); ok && n >= 0 && n < int64(len(c.srv.dbs.slots)) && int(n) != int(c.dbNum.Load()) && c.srv.router == nil {
+			if err := h.selectDB(int(n)); err != "" {
+				return h.fail(err)
+			}
+		}
 	}
 	if cmd.flags&flagWrite != 0 {
 		h.run.wrote.Store(true)

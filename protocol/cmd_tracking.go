@@ -345,34 +345,58 @@ func (s *Server) remoteInvalidation(key []byte) {
 // noLoop marks (id != 0) or unmarks the shards of a write's keys as being
 // written by a NOLOOP tracking client, which is then not told of its own
 // changes.
+//
+// The mark carries the database too (id<<16 | db; databases are at most
+// 1<<16): shard i of another database's store has the same mark slot, and
+// a write there by another client must not pass for the NOLOOP client's.
+// Two NOLOOP writers of shard i in two databases at once can only cost a
+// client an invalidation of its own write, never a missed one.
 func (c *client) noLoop(cmd *command, args [][]byte, id int64) {
+	mark := int64(0)
+	if id != 0 {
+		mark = id<<16 | int64(c.dbNum.Load())
+	}
 	cmd.keyPositions(args, func(key []byte) {
-		c.srv.tracking.parts[c.srv.store.ShardOf(key)].noloop.Store(id)
+		c.srv.tracking.parts[c.srv.store.ShardOf(key)].noloop.Store(mark)
 	})
+}
+
+// noLoopWriter returns the NOLOOP client writing shard i of database db
+// now, 0 for none (noLoop).
+func (s *Server) noLoopWriter(shard, db int) int64 {
+	if m := s.tracking.parts[shard].noloop.Load(); m != 0 && int(m&0xffff) == db {
+		return m >> 16
+	}
+	return 0
 }
 
 // storeChanged is the store's change hook: invalidations for client-side
 // caching, and the keyspace notifications of expiry and eviction.
-func (s *Server) storeChanged(shard int, key []byte, why store.Change) {
+func (s *Server) storeChanged(db, shard int, key []byte, why store.Change) {
 	// The hook runs under the shard's lock: a NOLOOP client marked as
-	// this shard's writer is the one making the change.
-	s.tracking.changed(shard, key, s.tracking.parts[shard].noloop.Load())
-	s.blockingKeyChanged(key, why) // blocking.go
-	// Hand-off records this node's writes to slots it imports (handoff.go).
-	s.handoff.keyChanged(shard, key, why)
-	s.repl.keyChanged(key) // replication.go
-	if why != store.Written && s.repl.isCopy(key) {
-		return // a replica's copy expired or was evicted: the owner announces its own
+	// this shard's writer is the one making the change. Invalidations
+	// name the key whatever its database, as Redis's do.
+	s.tracking.changed(shard, key, s.noLoopWriter(shard, db))
+	s.blockingKeyChanged(db, key, why) // blocking.go
+	if db == 0 {
+		// Hand-off records this node's writes to slots it imports
+		// (handoff.go), and replicas get the keys this node owns
+		// (replication.go): a cluster node serves database 0 only.
+		s.handoff.keyChanged(shard, key, why)
+		s.repl.keyChanged(key)
+		if why != store.Written && s.repl.isCopy(key) {
+			return // a replica's copy expired or was evicted: the owner announces its own
+		}
 	}
 	switch why {
 	case store.Expired:
-		s.notifyKeyspace(notifyExpired, "expired", key)
+		s.notifyKeyspace(db, notifyExpired, "expired", key)
 	case store.Evicted:
-		s.notifyKeyspace(notifyEvicted, "evicted", key)
+		s.notifyKeyspace(db, notifyEvicted, "evicted", key)
 	case store.FieldsExpired:
-		s.notifyKeyspace(notifyHash, "hexpired", key)
+		s.notifyKeyspace(db, notifyHash, "hexpired", key)
 	case store.EmptiedByExpiry:
-		s.notifyKeyspace(notifyGeneric, "del", key) // after "hexpired", as Redis 7.4
+		s.notifyKeyspace(db, notifyGeneric, "del", key) // after "hexpired", as Redis 7.4
 	}
 }
 

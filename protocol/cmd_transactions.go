@@ -57,7 +57,7 @@ func cmdWatch(c *client, args [][]byte, _ store.Tx) {
 		return
 	}
 	for _, key := range args[1:] {
-		c.watches = append(c.watches, c.srv.store.Watch(key))
+		c.watches = append(c.watches, c.db().Watch(key))
 	}
 	c.WriteString("OK")
 }
@@ -96,7 +96,13 @@ func cmdExec(c *client, _ [][]byte, _ store.Tx) {
 // execLocked runs m's commands under their shards' locks, unless a watched
 // key changed, in which case it answers with a null array.
 func (c *client) execLocked(m *multiState) {
-	st := c.srv.store
+	for _, q := range m.queued {
+		if q.cmd.crossDB != nil && q.cmd.crossDB(c, q.args) != nil {
+			c.execAllDBs(m)
+			return
+		}
+	}
+	st := c.db()
 	all := false
 	shards := c.shardsBuf[:0]
 	for _, q := range m.queued {

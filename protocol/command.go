@@ -89,6 +89,12 @@ type command struct {
 	// positions do not name (SORT's BY and GET patterns): dispatch and
 	// EXEC then hold every shard's lock, as for a keyspace-wide command.
 	lockAll func(args [][]byte) bool
+	// crossDB, if set, returns the databases besides the client's that
+	// this call may work on (SELECT, SWAPDB, MOVE, COPY ... DB, FLUSHALL:
+	// an empty list for "every one"), nil for none. Such a call with keys
+	// takes its locks itself (lockDBs); an EXEC with one locks every
+	// database (db.go).
+	crossDB func(c *client, args [][]byte) []int
 }
 
 // commands is the command table, by lower-case name. It is filled in

@@ -222,6 +222,16 @@ var docs = map[string]cmdDoc{
 			{name: "off", typ: "pure-token", token: "OFF"},
 		}}},
 	},
+	"client|no-touch": {
+		summary:    "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.",
+		since:      "7.2.0",
+		group:      "connection",
+		complexity: "O(1)",
+		args: []argDoc{{name: "enabled", typ: "oneof", args: []argDoc{
+			{name: "on", typ: "pure-token", token: "ON"},
+			{name: "off", typ: "pure-token", token: "OFF"},
+		}}},
+	},
 	"client|help": {
 		summary:    "Lists the CLIENT subcommands with a short description of each.",
 		since:      "5.0.0",

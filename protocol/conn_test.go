@@ -115,12 +115,13 @@ func TestSelect(t *testing.T) {
 	ts := startServer(t)
 	r := ts.raw(t)
 	r.expectReply("+OK\r\n", "SELECT", "0")
-	r.expectReply(errReply("ERR DB index is out of range"), "SELECT", "1")
+	r.expectReply("+OK\r\n", "SELECT", "15")
+	r.expectReply(errReply("ERR DB index is out of range"), "SELECT", "16")
 	r.expectReply(errReply("ERR DB index is out of range"), "SELECT", "-1")
 	r.expectReply(errReply("ERR value is not an integer or out of range"), "SELECT", "abc")
 	r.expectReply(errReply("ERR wrong number of arguments for 'select' command"), "SELECT")
-	// go-redis selects on connect when DB is set; 0 is what it can use.
-	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, DB: 0})
+	// go-redis selects on connect when DB is set.
+	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: 2, DB: 7})
 	defer c.Close()
 	if err := c.Ping(ctx).Err(); err != nil {
 		t.Fatal(err)

@@ -96,8 +96,8 @@ func compareScript(t *testing.T, ours, theirs *respConn, script string) int {
 //     server identity, clock, ids, ports and command tables differ
 //     (resp3_test.go compares HELLO with the id and version blanked, a
 //     few CONFIG GETs, and the shapes of INFO, CLIENT INFO and COMMAND).
-//   - SELECT n and COPY ... DB n for n != 0: cachesrv has one database
-//     ("ERR DB index is out of range"; Redis has 16).
+//   - SELECT n, SWAPDB, MOVE and COPY ... DB n: differential_db_test.go
+//     compares them.
 //   - TTL/PTTL of keys with an expiry: they depend on the wall clock (the
 //     test server runs on a clock of its own); EXPIRETIME after EXAT and
 //     the -1/-2 cases are compared instead.

@@ -125,7 +125,7 @@ func (c *client) dispatch(args [][]byte) {
 		if cmd.firstKey > 0 && cmd.firstKey == cmd.lastKey && len(args) > cmd.firstKey {
 			shard = c.srv.store.ShardOf(args[cmd.firstKey])
 		}
-		if err := c.srv.store.Admit(shard); err != nil {
+		if err := c.db().Admit(shard); err != nil { // evicts from any database
 			cmd.stats.rejected.Add(1)
 			if cmd.name == "exec" {
 				c.endMulti()
@@ -191,8 +191,8 @@ func (c *client) rejectQueued(msg string) {
 
 // call runs cmd under the locks its keys need.
 func (c *client) call(cmd *command, args [][]byte) {
-	st := c.srv.store
-	if cmd.firstKey == 0 || cmd.flags&(flagKeyspace|flagSelfLocking) != 0 {
+	st := c.db()
+	if cmd.firstKey == 0 || cmd.flags&(flagKeyspace|flagSelfLocking) != 0 || (cmd.crossDB != nil && cmd.crossDB(c, args) != nil) {
 		c.run(cmd, args, st.Tx())
 		return
 	}
@@ -294,6 +294,9 @@ func (c *client) RunLocal(args [][]byte) []byte {
 // so it is measured while either is on even with latency-tracking off;
 // MONITOR costs one atomic load while nobody monitors.
 func (c *client) run(cmd *command, args [][]byte, tx store.Tx) {
+	if c.noTouch.Load() {
+		tx = tx.NoTouch() // CLIENT NO-TOUCH (TOUCH touches regardless: Tx.Touch)
+	}
 	timed := c.srv.cfg.LatencyTracking.Load()
 	slowest := c.fastestWatched() // the shortest duration the slow log or latency monitor wants
 	watched := slowest >= 0

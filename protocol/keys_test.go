@@ -719,7 +719,7 @@ func TestKeyCopy(t *testing.T) {
 		{"COPY src dst DB 0", ":0"},
 		{"COPY src dst DB 0 REPLACE", ":1"},
 		{"COPY src dst replace db 0", ":1"},
-		{"COPY src dst DB 1", "-ERR DB index is out of range"},
+		{"COPY src dst DB 16", "-ERR DB index is out of range"},
 		{"COPY src dst DB -1", "-ERR DB index is out of range"},
 		{"COPY src dst DB abc", "-ERR value is not an integer or out of range"},
 		{"COPY src dst DB 4294967296", "-ERR value is out of range, value must between -2147483648 and 2147483647"},

@@ -28,30 +28,31 @@ const (
 // notify publishes a keyspace notification for key, if
 // notify-keyspace-events enables its class: one atomic load otherwise.
 func (c *client) notify(class byte, event string, key []byte) {
-	c.srv.notifyKeyspace(class, event, key)
+	c.srv.notifyKeyspace(int(c.dbNum.Load()), class, event, key)
 }
 
-// The channels' prefixes. Every key lives in database 0.
+// The channels' prefixes in database 0 (keyspaceChannels gives others').
 const (
 	keyspacePrefix = "__keyspace@0__:"
 	keyeventPrefix = "__keyevent@0__:"
 )
 
-// notifyKeyspace publishes the notification on __keyspace@0__:<key>
-// (K) and __keyevent@0__:<event> (E), to this node's subscribers and, in
-// a cluster, to every other node's: the node that owns the key emits it.
-// It may run under a shard lock, and never waits for a subscriber.
-func (s *Server) notifyKeyspace(class byte, event string, key []byte) {
+// notifyKeyspace publishes the notification on __keyspace@<db>__:<key>
+// (K) and __keyevent@<db>__:<event> (E), to this node's subscribers and,
+// in a cluster, to every other node's: the node that owns the key emits
+// it. It may run under a shard lock, and never waits for a subscriber.
+func (s *Server) notifyKeyspace(db int, class byte, event string, key []byte) {
 	flags := s.cfg.Notify.KeyspaceEvents.Load()
 	if flags&config.EventClass(class) == 0 || flags&(config.EventKeyspace|config.EventKeyevent) == 0 {
 		return
 	}
+	keyspace, keyevent := keyspaceChannels(db)
 	if flags&config.EventKeyspace != 0 {
-		ch := append([]byte(keyspacePrefix), key...)
+		ch := append([]byte(keyspace), key...)
 		s.publish(ch, []byte(event))
 	}
 	if flags&config.EventKeyevent != 0 {
-		s.publish([]byte(keyeventPrefix+event), key)
+		s.publish([]byte(keyevent+event), key)
 	}
 }
 

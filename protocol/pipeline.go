@@ -129,7 +129,7 @@ func (c *client) plan(args [][]byte) planned {
 	// touch shards other than its first key's: it runs alone, under the
 	// locks of all its keys.
 	if cmd == nil || cmd.subs != nil || !cmd.arityOK(len(args)) || cmd.firstKey == 0 || cmd.keys != nil || cmd.lockAll != nil ||
-		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued|flagBlocking) != 0 {
+		cmd.flags&(flagKeyspace|flagSelfLocking|flagNotQueued|flagBlocking) != 0 || cmd.crossDB != nil {
 		return planned{kind: planAlone}
 	}
 	if c.srv.router != nil {
@@ -159,7 +159,7 @@ func (c *client) plan(args [][]byte) planned {
 // early once their replies pass replyFlushThreshold (they must not be
 // written out while the lock is held), and returns how many ran.
 func (c *client) runGroup(shard int, write bool, group []groupItem) int {
-	st := c.srv.store
+	st := c.db()
 	st.LockShard(shard, write)
 	defer st.UnlockShard(shard, write)
 	tx := st.Tx()

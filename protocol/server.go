@@ -6,6 +6,19 @@
 // cluster/route sends it. Handlers live one file per command family
 // (cmd_strings.go, cmd_keys.go, ...). Framing and reply encoding are in
 // protocol/resp, settings in protocol/config.
+//
+// Numbered databases (db.go): each database is a store.Store of its own,
+// made on first use with Store.NewShared so that all of them share
+// database 0's memory state: one maxmemory budget, eviction that may take
+// keys from any database, one active expiry cycle. That keeps 16 unused
+// databases from costing 16 x 256 shards up front, keeps every store's
+// code path as it was (no database number inside the store's keys or
+// index), and makes SWAPDB an O(1) exchange of two pointers in the
+// server's table. A client holds a pointer to its database's slot and
+// loads the store from it per command (one pointer load on database 0's
+// path; no lock, no map). Commands that touch two databases lock the
+// stores in creation order, then by shard. A cluster node serves
+// database 0 only, as Redis Cluster.
 package protocol
 
 import (
@@ -37,8 +50,13 @@ const redisVersion = "7.0.0"
 
 // Server is one cachesrv RESP endpoint.
 type Server struct {
-	cfg   *config.Config
+	cfg *config.Config
+	// store is the store NewServer was given: database 0's until a SWAPDB
+	// moves it, always the one whose memory every database's store shares
+	// (so memory limits, usage and eviction go through it), and, on a
+	// cluster node, where SWAPDB is refused, database 0 (db.go).
 	store *store.Store
+	dbs   databases // the numbered databases (db.go)
 	log   *slog.Logger
 
 	started time.Time
@@ -167,7 +185,7 @@ func NewServer(cfg *config.Config, st *store.Store, log *slog.Logger) *Server {
 		pubsub:      pubsub.NewHub(),
 		tracking:    newTracking(st.Shards()),
 	}
-	st.SetChangeHook(s.storeChanged)
+	s.initDatabases(st)
 	return s
 }
 

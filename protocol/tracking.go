@@ -45,8 +45,9 @@ type trackPart struct {
 	mu   sync.Mutex
 	one  map[uint64]int64   // key hash -> the client tracking it
 	more map[uint64][]int64 // key hash -> the clients, when more than one
-	// noloop is the ID of a NOLOOP client while it writes under this
-	// shard's write lock: it is not told of its own changes.
+	// noloop marks a NOLOOP client (its ID<<16 | its database) while it
+	// writes under this shard's write lock: it is not told of its own
+	// changes (noLoop, cmd_tracking.go).
 	noloop atomic.Int64
 	_      [40]byte // keep parts' locks on separate cache lines
 }

@@ -76,7 +76,7 @@ func (s *shard) nextChunkSize() int {
 		size = smallChunkSize
 	}
 	if m := s.memory.max.Load(); m > 0 {
-		for size > minChunkSize && int64(size)*32 > m/int64(s.memory.shards) {
+		for size > minChunkSize && int64(size)*32 > m/s.memory.shards.Load() {
 			size /= 2
 		}
 	}

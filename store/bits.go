@@ -38,7 +38,7 @@ func (t Tx) EditString(key []byte, minLen int, create bool, fn func(v []byte, ol
 		l, _ = sh.find(key, h)
 		written = true
 	} else {
-		sh.accessed(e, t.now)
+		t.accessed(sh, e)
 		oldLen = int(e.valLen())
 		if old := oldLen; minLen > old {
 			e = sh.resize(key, h, l, e, minLen)

@@ -108,7 +108,7 @@ func (t Tx) Elem(key []byte, typ Type, field []byte) (Elem, bool, error) {
 	if e == nil {
 		return Elem{}, false, err
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	el, ok := sh.collGet(e.value(), field)
 	if !ok || !el.live(t.now) {
 		return Elem{}, false, nil
@@ -134,7 +134,7 @@ func (t Tx) Elems(key []byte, typ Type, fn func(Elem) bool) (bool, error) {
 	if e == nil {
 		return false, err
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	sh.collEach(e.value(), t.now, fn)
 	return true, nil
 }

@@ -5,14 +5,24 @@ import "bytes"
 // Copy writes a copy of src's value, of any type, with its expiry, under
 // dst, replacing what dst held; false if src is missing. src and dst
 // differ.
-func (t Tx) Copy(src, dst []byte) bool { return t.transfer(src, dst, false) }
+func (t Tx) Copy(src, dst []byte) bool { return t.transfer(t, src, dst, false) }
+
+// CopyTo is Copy to dst in d's store, another store of t's group
+// (NewShared) whose dst shard the caller has locked too: COPY ... DB.
+func (t Tx) CopyTo(d Tx, src, dst []byte) bool { return t.transfer(d, src, dst, false) }
+
+// MoveTo moves key's value, of any type, with its expiry, to the same key
+// in d's store (of t's group, its shard locked by the caller), replacing
+// what it held there; false if key is missing: MOVE.
+func (t Tx) MoveTo(d Tx, key []byte) bool { return t.transfer(d, key, key, true) }
 
 // Rename moves src's value, of any type, with its expiry, to dst,
 // replacing what dst held; false if src is missing. src and dst differ. A
 // hashtable moves by reference, whatever its size.
-func (t Tx) Rename(src, dst []byte) bool { return t.transfer(src, dst, true) }
+func (t Tx) Rename(src, dst []byte) bool { return t.transfer(t, src, dst, true) }
 
-func (t Tx) transfer(src, dst []byte, move bool) bool {
+// transfer copies or moves src in t's store to dst in d's.
+func (t Tx) transfer(d Tx, src, dst []byte, move bool) bool {
 	ssh, sh := t.hashed(src)
 	e, l, ok := ssh.lookup(src, sh, t.now)
 	if !ok {
@@ -40,7 +50,7 @@ func (t Tx) transfer(src, dst []byte, move bool) bool {
 		ssh.remove(src, sh, l, Written)
 		ssh.settle()
 	}
-	dsh, dh := t.hashed(dst)
+	dsh, dh := d.hashed(dst)
 	dsh.delete(dst, dh, t.now)
 	dsh.touch(dst)
 	if b != nil {

@@ -33,13 +33,16 @@ func (s *Store) RunExpiry(ctx context.Context) {
 }
 
 // ExpireCycle runs one active expiry cycle starting at shard first, for at
-// most budget, and returns the shard the next cycle should start at.
+// most budget, and returns the shard the next cycle should start at. The
+// shards are those of every store in the group (NewShared), in the
+// order the stores were created.
 func (s *Store) ExpireCycle(first int, budget time.Duration) int {
 	deadline := time.Now().Add(budget)
-	n := len(s.shards)
+	all := s.memory.allShards()
+	n := len(all)
 	for i := range n {
 		idx := (first + i) % n
-		sh := s.shards[idx]
+		sh := all[idx]
 		if sh.ttlKeys.Load() == 0 && sh.fieldTTLKeys.Load() == 0 {
 			continue
 		}

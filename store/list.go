@@ -295,7 +295,7 @@ func (t Tx) ListIndex(key []byte, i int64) ([]byte, bool, error) {
 	if o.e == nil {
 		return nil, false, err
 	}
-	o.sh.accessed(o.e, t.now)
+	t.accessed(o.sh, o.e)
 	v := o.view()
 	j, ok := listIndex(i, v.n)
 	if !ok {
@@ -370,7 +370,7 @@ func (t Tx) ListRange(key []byte, start, stop int64, head func(n int), fn func(e
 		head(0)
 		return nil
 	}
-	o.sh.accessed(o.e, t.now)
+	t.accessed(o.sh, o.e)
 	v := o.view()
 	a, b := rangeOf(start, stop, v.n)
 	head(b - a + 1)
@@ -523,7 +523,7 @@ func (t Tx) ListPos(key []byte, elem []byte, rank, count, maxlen int64, fn func(
 	if o.e == nil {
 		return false, err
 	}
-	o.sh.accessed(o.e, t.now)
+	t.accessed(o.sh, o.e)
 	v := o.view()
 	seen, found := int64(0), int64(0)
 	skip := max(rank, -rank) - 1

@@ -101,3 +101,45 @@ func (s *lockStats) waited(d time.Duration) {
 		}
 	}
 }
+
+// TryLock is Lock that does not wait: it takes every one of the given
+// shards' locks and returns true, or takes none and returns false. A
+// caller holding another store's locks uses it where taking these in the
+// stores' order is not possible (a script's SELECT).
+func (s *Store) TryLock(shards []int, write bool) bool {
+	for k, i := range shards {
+		if !s.shards[i].tryLock(write) {
+			for _, j := range shards[:k] {
+				s.shards[j].unlock(write)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+// TryLockAll is TryLock of every shard.
+func (s *Store) TryLockAll(write bool) bool {
+	for k, sh := range s.shards {
+		if !sh.tryLock(write) {
+			for _, x := range s.shards[:k] {
+				x.unlock(write)
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func (s *shard) tryLock(write bool) bool {
+	ok := false
+	if write {
+		ok = s.mu.TryLock()
+	} else {
+		ok = s.mu.TryRLock()
+	}
+	if ok {
+		s.acquisitions.Add(1)
+	}
+	return ok
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"runtime/debug"
+	"sync"
 	"sync/atomic"
 )
 
@@ -32,7 +33,7 @@ type memory struct {
 	max     atomic.Int64 // maxmemory in bytes, 0 = unlimited
 	pol     atomic.Int32
 	samples atomic.Int32
-	shards  int
+	shards  atomic.Int64 // shards in the group, for chunk sizing
 	// crowded counts shards close to maxChunks chunk slots, which can
 	// only happen with few shards and hundreds of thousands of values
 	// over 4 KiB in each; writes are refused while any is.
@@ -44,7 +45,29 @@ type memory struct {
 
 	pool chunkPool
 	coll collLimits // encoding thresholds of collections
+
+	// The group: every store sharing this memory (Store.NewShared) and
+	// their shards, which eviction and active expiry walk. Copied on
+	// write: stores join rarely (a database's first use) and never leave.
+	groupMu sync.Mutex
+	all     atomic.Pointer[[]*shard]
 }
+
+// join adds s and its shards to the group.
+func (m *memory) join(s *Store) {
+	m.groupMu.Lock()
+	defer m.groupMu.Unlock()
+	var all []*shard
+	if p := m.all.Load(); p != nil {
+		all = append(all, *p...)
+	}
+	all = append(all, s.shards...)
+	m.all.Store(&all)
+	m.shards.Store(int64(len(all)))
+}
+
+// allShards returns the shards of every store in the group.
+func (m *memory) allShards() []*shard { return *m.all.Load() }
 
 func (m *memory) policy() Policy { return Policy(m.pol.Load()) }
 
@@ -107,9 +130,10 @@ func (s *shard) addMem(d int64) {
 }
 
 // UsedBytes returns the bytes of live entries and the bytes of arena
-// chunks holding them (live plus not yet reclaimed).
+// chunks holding them (live plus not yet reclaimed), in every store of
+// the group.
 func (s *Store) UsedBytes() (live, arena int64) {
-	for _, sh := range s.shards {
+	for _, sh := range s.memory.allShards() {
 		live += sh.liveBytes.Load()
 		arena += sh.arena.Load()
 	}
@@ -147,9 +171,11 @@ func (s *Store) OverLimit() bool {
 // is admitted may then take the store somewhat over the limit; the next
 // one brings it back.
 //
-// shard is the shard the command writes to, or -1 if it is not one: that
-// shard evicts first, so that each shard's policy sees its own writes and
-// the chunk an eviction frees is the one the write reuses.
+// shard is the shard of s the command writes to, or -1 if it is not one:
+// that shard evicts first, so that each shard's policy sees its own writes
+// and the chunk an eviction frees is the one the write reuses. The others
+// are those of every store in the group (NewShared): a store sharing the
+// budget can push out another's keys.
 func (s *Store) Admit(shard int) error {
 	if s.memory.crowded.Load() > 0 {
 		return ErrOOM
@@ -164,12 +190,13 @@ func (s *Store) Admit(shard int) error {
 	}
 	// After the writer's shard, shards take turns, so that concurrent
 	// writers evict from different shards in parallel.
-	n := len(s.shards)
+	all := s.memory.allShards()
+	n := len(all)
 	for fruitless := 0; s.memory.used.Load() > m; shard = -1 {
-		if shard < 0 {
-			shard = int(s.memory.next.Add(1)) & (n - 1)
+		sh := all[int(s.memory.next.Add(1)%uint32(n))]
+		if shard >= 0 {
+			sh = s.shards[shard]
 		}
-		sh := s.shards[shard]
 		sh.lock(true)
 		ok := sh.evict(p, s.now(), int(s.memory.samples.Load()))
 		sh.settle()

@@ -52,6 +52,12 @@ func newShard(id int, hash func([]byte) uint64, mem *memory, h *hooks) *shard {
 	return &shard{id: id, hash: hash, memory: mem, hooks: h, allocator: newAllocator()}
 }
 
+// has reports whether key has an entry, expired or not.
+func (s *shard) has(key []byte) bool {
+	_, ok := s.find(key, s.hash(key))
+	return ok
+}
+
 // lookup returns key's live (unexpired) entry; h is the key's hash.
 func (s *shard) lookup(key []byte, h uint64, now int64) (entry, loc, bool) {
 	l, ok := s.find(key, h)
@@ -187,7 +193,10 @@ func (s *shard) resize(key []byte, h uint64, l loc, e entry, n int) entry {
 // flush drops every entry.
 func (s *shard) flush() {
 	for k := range s.watches {
-		s.touch([]byte(k))
+		// As Redis 7.0, only a watched key that exists turns dirty.
+		if key := []byte(k); s.has(key) {
+			s.touch(key)
+		}
 	}
 	s.addMem(-s.used.Load())
 	s.dropChunks()

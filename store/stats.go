@@ -36,3 +36,21 @@ func (s *Store) Stats() []ShardStats {
 	}
 	return out
 }
+
+// Add adds o's counters to s, as for the same shard of two stores: sums,
+// and the longer of the longest waits.
+func (s *ShardStats) Add(o ShardStats) {
+	s.Keys += o.Keys
+	s.KeysWithTTL += o.KeysWithTTL
+	s.LiveBytes += o.LiveBytes
+	s.Arena += o.Arena
+	s.Expired += o.Expired
+	s.Evicted += o.Evicted
+	s.Mem += o.Mem
+	s.Reads += o.Reads
+	s.Writes += o.Writes
+	s.LockAcquisitions += o.LockAcquisitions
+	s.LockContended += o.LockContended
+	s.LockWait += o.LockWait
+	s.LockMaxWait = max(s.LockMaxWait, o.LockMaxWait)
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -42,8 +43,9 @@ type Store struct {
 	mask   uint64
 	hash   func([]byte) uint64
 	now    func() int64
-	memory memory // settings and usage, shared with every shard
-	hooks  hooks  // the change hook, shared with every shard
+	memory *memory // settings and usage, shared with every shard (and with the stores of a group: NewShared)
+	hooks  hooks   // the change hook, shared with every shard
+	id     uint64  // creation order (ID)
 
 	limitsMu         sync.Mutex // serialises SetLimits
 	tieGoMemoryLimit bool       // Options.GoMemoryLimit
@@ -69,18 +71,48 @@ func New(o Options) (*Store, error) {
 	if p := o.Limits.Policy; p < 0 || int(p) >= len(policyNames) {
 		return nil, fmt.Errorf("unknown eviction policy %d", p)
 	}
-	s := &Store{shards: make([]*shard, o.Shards), mask: uint64(o.Shards - 1), hash: o.Hash, now: o.Now,
-		tieGoMemoryLimit: o.GoMemoryLimit}
-	s.memory.shards = o.Shards
-	for i := range s.shards {
-		s.shards[i] = newShard(i, o.Hash, &s.memory, &s.hooks)
-	}
+	s := newStore(o.Shards, o.Hash, o.Now, &memory{})
+	s.tieGoMemoryLimit = o.GoMemoryLimit
 	s.SetLimits(o.Limits)
 	if o.Coll != (CollLimits{}) {
 		s.SetCollLimits(o.Coll)
 	}
 	return s, nil
 }
+
+// storeIDs numbers stores in creation order.
+var storeIDs atomic.Uint64
+
+// newStore returns an empty store whose shards use mem, and adds it to
+// mem's group.
+func newStore(shards int, hash func([]byte) uint64, now func() int64, mem *memory) *Store {
+	s := &Store{shards: make([]*shard, shards), mask: uint64(shards - 1), hash: hash, now: now, memory: mem,
+		id: storeIDs.Add(1)}
+	for i := range s.shards {
+		s.shards[i] = newShard(i, hash, mem, &s.hooks)
+	}
+	mem.join(s)
+	return s
+}
+
+// NewShared returns a new, empty store with s's shard count, hash and
+// clock that shares s's memory: one maxmemory budget (Used, OverLimit and
+// Limits are the group's, SetLimits and SetCollLimits on any store apply
+// to all), one eviction (Admit evicts from the shards of every store in
+// the group, so that a store filling up pushes out another's keys under
+// the policy, as Redis evicts across its databases), and one active
+// expiry cycle (RunExpiry and ExpireCycle on any store cover all). Its
+// change hook and its watches are its own. The server keeps one store
+// per numbered database this way.
+func (s *Store) NewShared() *Store {
+	return newStore(len(s.shards), s.hash, s.now, s.memory)
+}
+
+// ID returns a number unique to the store, increasing in the order stores
+// were created: a caller that locks shards of several stores at once
+// takes them in this order (then by shard), so that such callers cannot
+// deadlock one another.
+func (s *Store) ID() uint64 { return s.id }
 
 // Shards returns the number of shards.
 func (s *Store) Shards() int { return len(s.shards) }
@@ -120,19 +152,21 @@ func (s *Store) Keyspace() (keys, expires int64) {
 }
 
 // ExpiredKeys returns how many keys have been removed because their TTL
-// passed, by access or by the active expiry cycle.
+// passed, by access or by the active expiry cycle, in every store of the
+// group (NewShared).
 func (s *Store) ExpiredKeys() int64 {
 	var n int64
-	for _, sh := range s.shards {
+	for _, sh := range s.memory.allShards() {
 		n += sh.expired.Load()
 	}
 	return n
 }
 
-// EvictedKeys returns how many keys were dropped to stay under maxmemory.
+// EvictedKeys returns how many keys were dropped to stay under maxmemory,
+// in every store of the group.
 func (s *Store) EvictedKeys() int64 {
 	var n int64
-	for _, sh := range s.shards {
+	for _, sh := range s.memory.allShards() {
 		n += sh.evicted.Load()
 	}
 	return n

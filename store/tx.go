@@ -10,9 +10,25 @@ import "math/rand/v2"
 // is valid until the next write made through any Tx, and must be copied
 // (for example into a reply) before then.
 type Tx struct {
-	s   *Store
-	now int64
-	all bool // every shard is locked; keyspace-wide methods take no locks
+	s       *Store
+	now     int64
+	all     bool // every shard is locked; keyspace-wide methods take no locks
+	noTouch bool // reads leave keys' access metadata alone (NoTouch)
+}
+
+// NoTouch returns t for a caller whose reads must not count as uses of
+// the keys (Redis 7.2's CLIENT NO-TOUCH): the LRU clock and LFU counter
+// that eviction and OBJECT IDLETIME / FREQ read stay as they were.
+func (t Tx) NoTouch() Tx {
+	t.noTouch = true
+	return t
+}
+
+// accessed records a use of e, unless t is NoTouch.
+func (t Tx) accessed(sh *shard, e entry) {
+	if !t.noTouch {
+		sh.accessed(e, t.now)
+	}
 }
 
 // hashed returns key's shard and hash: every method hashes its key once
@@ -36,7 +52,7 @@ func (t Tx) Get(key []byte) ([]byte, bool) {
 	if !ok || e.isColl() {
 		return nil, false
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	return e.value(), true
 }
 
@@ -49,7 +65,7 @@ func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
 	if !ok {
 		return nil, 0, false
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	return e.value(), e.expireAt(), true
 }
 
@@ -57,6 +73,17 @@ func (t Tx) Lookup(key []byte) (val []byte, expireAt int64, ok bool) {
 func (t Tx) Exists(key []byte) bool {
 	sh, h := t.hashed(key)
 	_, _, ok := sh.lookup(key, h, t.now)
+	return ok
+}
+
+// Touch reports whether key exists and has not expired, and records a
+// use of it, NoTouch or not (TOUCH).
+func (t Tx) Touch(key []byte) bool {
+	sh, h := t.hashed(key)
+	e, _, ok := sh.lookup(key, h, t.now)
+	if ok {
+		sh.accessed(e, t.now)
+	}
 	return ok
 }
 

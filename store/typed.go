@@ -65,7 +65,7 @@ func (t Tx) GetString(key []byte) (val []byte, ok, wrong bool) {
 	if e.isColl() {
 		return nil, false, true
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	return e.value(), true, false
 }
 

@@ -7,7 +7,8 @@ import "sync/atomic"
 type Watch struct {
 	key      string
 	shard    int
-	expireAt int64 // the key's expiry when watched; reaching it counts as a change
+	owner    atomic.Pointer[shard] // where it is registered; SwapWatches moves it
+	expireAt int64                 // the key's expiry when watched; reaching it counts as a change
 	dirty    atomic.Bool
 }
 
@@ -19,6 +20,7 @@ func (s *Store) Watch(key []byte) *Watch {
 	sh.lock(true)
 	defer sh.unlock(true)
 	w := &Watch{key: string(key), shard: i}
+	w.owner.Store(sh)
 	if e, _, ok := sh.lookup(key, h, s.now()); ok {
 		w.expireAt = e.expireAt()
 	}
@@ -29,10 +31,16 @@ func (s *Store) Watch(key []byte) *Watch {
 	return w
 }
 
-// Unwatch stops w.
+// Unwatch stops w, whichever store of s's group it is registered in now
+// (SwapWatches moves watches between stores).
 func (s *Store) Unwatch(w *Watch) {
-	sh := s.shards[w.shard]
+	sh := w.owner.Load()
 	sh.lock(true)
+	for sh != w.owner.Load() { // moved while we waited for the lock
+		sh.unlock(true)
+		sh = w.owner.Load()
+		sh.lock(true)
+	}
 	defer sh.unlock(true)
 	list := sh.watches[w.key]
 	for i, x := range list {
@@ -74,5 +82,45 @@ func (s *shard) touchAs(key []byte, why Change) {
 	}
 	for _, w := range s.watches[string(key)] {
 		w.dirty.Store(true)
+	}
+}
+
+// SwapWatches is SWAPDB's part for WATCH, with both stores' every shard
+// locked for writing by the caller (LockAll), a and b of one group: as in
+// Redis 7.0, a watch on a key that exists in either store turns dirty,
+// and every watch moves to the other store, since a watch belongs to the
+// database number while the stores trade numbers.
+func SwapWatches(a, b *Store) {
+	for i := range a.shards {
+		sa, sb := a.shards[i], b.shards[i]
+		dirtyIfExists(sa.watches, sa, sb)
+		dirtyIfExists(sb.watches, sa, sb)
+		sa.watches, sb.watches = sb.watches, sa.watches
+		for _, list := range sa.watches {
+			for _, w := range list {
+				w.owner.Store(sa)
+			}
+		}
+		for _, list := range sb.watches {
+			for _, w := range list {
+				w.owner.Store(sb)
+			}
+		}
+	}
+}
+
+// dirtyIfExists marks dirty the watches of each key that is in one of the
+// shards, expired or not (Redis looks in its dictionary).
+func dirtyIfExists(watches map[string][]*Watch, shards ...*shard) {
+	for k, list := range watches {
+		key := []byte(k)
+		for _, sh := range shards {
+			if sh.has(key) {
+				for _, w := range list {
+					w.dirty.Store(true)
+				}
+				break
+			}
+		}
 	}
 }

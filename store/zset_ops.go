@@ -38,7 +38,7 @@ func (t Tx) zread(key []byte) (zview, bool, error) {
 	if e == nil {
 		return v, false, err
 	}
-	sh.accessed(e, t.now)
+	t.accessed(sh, e)
 	return v, true, nil
 }
 

@@ -21,7 +21,7 @@ import (
 func newRegistry(st *store.Store, srv *protocol.Server) *prometheus.Registry {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		newStoreCollector(st),
+		newStoreCollector(st, srv),
 		newServerCollector(srv),
 		newPubSubCollector(srv),
 		collectors.NewGoCollector(),
@@ -43,7 +43,8 @@ func newDesc(name, help string, labels ...string) *prometheus.Desc {
 
 // storeCollector exports the store's per-shard statistics.
 type storeCollector struct {
-	st          *store.Store
+	st          *store.Store // memory usage and limits, which every database shares
+	srv         *protocol.Server
 	shardLabels [][]*dto.LabelPair    // shard="0", shard="1", …: made once
 	opsLabels   [][2][]*dto.LabelPair // kind="read"|"write", shard="0", …: made once
 
@@ -54,8 +55,8 @@ type storeCollector struct {
 	used, maxmemory                               *prometheus.Desc
 }
 
-func newStoreCollector(st *store.Store) *storeCollector {
-	c := &storeCollector{
+func newStoreCollector(st *store.Store, srv *protocol.Server) *storeCollector {
+	c := &storeCollector{srv: srv,
 		st:          st,
 		shardLabels: make([][]*dto.LabelPair, st.Shards()),
 		opsLabels:   make([][2][]*dto.LabelPair, st.Shards()),
@@ -97,7 +98,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
-	stats := c.st.Stats()
+	stats := c.srv.ShardStats() // every database's shard i together
 	ch <- prometheus.MustNewConstMetric(c.shards, prometheus.GaugeValue, float64(len(stats)))
 	// One allocation for every per-shard sample of the scrape.
 	const shardOnly = 6            // series labelled by shard alone

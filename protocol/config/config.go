@@ -27,6 +27,7 @@ type Config struct {
 	Bind      string
 	Port      int
 	Shards    int
+	Databases int // numbered databases, SELECT 0 to Databases-1
 	LogFormat string
 	LogLevel  slog.LevelVar
 
@@ -73,6 +74,10 @@ type Config struct {
 
 	Ops OpsConfig // slowlog-log-slower-than, slowlog-max-len, latency-monitor-threshold (ops.go)
 }
+
+// MaxDatabases bounds the databases setting (Redis allows up to INT_MAX;
+// the server keeps a small slot per database up front).
+const MaxDatabases = 1 << 16
 
 // StoreOptions returns the store's options from the settings: its shard
 // count and memory limits. (Tests set the store's clock and hash on top.)
@@ -186,6 +191,9 @@ var Settings = []*Setting{
 			c.Shards = n
 			return nil
 		}},
+	{Name: "databases", Default: "16", Usage: "number of databases (SELECT 0 to databases-1); a cluster node serves database 0 only",
+		get: func(c *Config) string { return strconv.Itoa(c.Databases) },
+		set: intSetting(func(c *Config, n int64) { c.Databases = int(n) }, 1, MaxDatabases)},
 	{Name: "maxclients", Default: "10000", Usage: "maximum number of connected clients", Mutable: true,
 		get: func(c *Config) string { return strconv.FormatInt(c.MaxClients.Load(), 10) },
 		set: intSetting(func(c *Config, n int64) { c.MaxClients.Store(n) }, 1, 1<<32-1)},
