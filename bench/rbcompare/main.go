@@ -76,8 +76,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pipelines := fs.String("pipeline", "1,16", "pipeline depths (-P), comma-separated")
 	placements := fs.String("placement", "colocated,pinned", "colocated, pinned, or both")
 	fs.IntVar(&cfg.rounds, "rounds", 2, "rounds of every run, alternating which server goes first")
-	fs.IntVar(&cfg.requests1, "n1", 100_000, "requests per run at pipeline 1")
-	fs.IntVar(&cfg.requestsP, "n", 1_000_000, "requests per run with a pipeline")
+	fs.IntVar(&cfg.requests1, "n1", 100_000, "requests per run at pipeline 1 (a tenth for the LRANGE tests and MSET)")
+	fs.IntVar(&cfg.requestsP, "n", 1_000_000, "requests per run with a pipeline (a tenth for the LRANGE tests and MSET)")
 	fs.IntVar(&cfg.clients, "c", 50, "redis-benchmark clients")
 	fs.StringVar(&cfg.bin, "bin", "", "a cachesrv binary to run instead of building ./cmd/cachesrv")
 	fs.StringVar(&cfg.redis, "redis", "redis-server", "redis-server binary")
@@ -293,6 +293,9 @@ func runBenchmark(cfg *config, s *server, placement string, pipeline int, test s
 	n := cfg.requests1
 	if pipeline > 1 {
 		n = cfg.requestsP
+	}
+	if strings.HasPrefix(test, "lrange") || test == "mset" {
+		n /= 10 // each request carries 100 to 600 elements, or 10 keys: about as long a run
 	}
 	argv := []string{cfg.benchmark, "-h", "127.0.0.1", "-p", fmt.Sprint(s.port), "-c", fmt.Sprint(cfg.clients),
 		"-d", "100", "-r", "1000000", "-n", fmt.Sprint(n), "-P", fmt.Sprint(pipeline), "-t", test, "--csv"}
