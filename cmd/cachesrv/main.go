@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -119,6 +120,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		// keys of 100 B, 150 B/key of RSS against 159 at GOGC=100
 		// (bench/membench -mode bytes).
 		debug.SetGCPercent(25)
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		// Go code runs on one core fewer than the process may use (at
+		// least one), leaving a core to the kernel's TCP stack, which does
+		// most of a request's work, and to whatever shares the machine.
+		// On 2 cores, co-located with redis-benchmark (bench/rbcompare,
+		// 2026-12-02), GOMAXPROCS=1 served 1.55x the GETs at pipeline 1 of
+		// GOMAXPROCS=2, at 0.77x the CPU per request; see
+		// docs/configuration.md#threads. Redis's io-threads guidance is
+		// the same: a thread or two fewer than the cores.
+		if n := runtime.GOMAXPROCS(0); n > 1 {
+			runtime.GOMAXPROCS(n - 1)
+		}
 	}
 	leave := func() {}
 	if cfg.Cluster.Enabled {
