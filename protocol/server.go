@@ -19,6 +19,23 @@
 // path; no lock, no map). Commands that touch two databases lock the
 // stores in creation order, then by shard. A cluster node serves
 // database 0 only, as Redis Cluster.
+//
+// The transport is one goroutine per connection on Go's netpoller: read
+// whatever has arrived, run it, write every reply in one write. An event
+// loop (epoll, as Redis; github.com/panjf2000/gnet/v2) was measured
+// against it and not adopted, for now. At pipeline 1 a request's CPU is
+// mostly the kernel's TCP path in both models (57-69%); what differs is
+// the Go scheduler's share (parking and waking goroutines, idle threads
+// spinning, futex and nanosleep): 16% with GOMAXPROCS=2, 6% with 1 (the
+// default on 2 cores, cmd/cachesrv) and 6% for gnet (bench/README.md,
+// "Where the time goes at pipeline 1"). A minimal server on each
+// transport (bench/transportfloor) used 22.2 and 19.2 us of CPU per GET,
+// redis-server 16.8 and cachesrv 20.2 with GOMAXPROCS=1 (bench/rbcompare,
+// 2 cores). So an event loop would save roughly a tenth of the CPU at
+// pipeline 1 and little at 16, and it would mean redesigning what now
+// waits on its own goroutine - a blocked BLPOP, CLIENT PAUSE, a client
+// behind a long script, a full output buffer, WAIT - as state machines,
+// with pushes from other goroutines and TLS on top.
 package protocol
 
 import (
