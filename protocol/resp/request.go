@@ -209,6 +209,29 @@ func (r *Reader) parseInline() (int, error) {
 	if len(bytes.TrimSpace(line)) == 0 {
 		return i + 1, nil // an empty line is ignored, as in Redis
 	}
+	if bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\'') < 0 {
+		// No quotes: split on spaces in place, as redcon.Parse would, but
+		// with the arguments aliasing the buffer as a multibulk's do;
+		// redcon re-encodes the line as a multibulk and copies each
+		// argument (6 allocations for an inline PING).
+		text := line[:len(line)-1] // without the '\n'
+		if n := len(text); n > 0 && text[n-1] == '\r' {
+			text = text[:n-1]
+		}
+		first := len(r.argv)
+		for len(text) > 0 {
+			j := bytes.IndexByte(text, ' ')
+			if j < 0 {
+				j = len(text)
+			}
+			if j > 0 {
+				r.argv = append(r.argv, text[:j:j])
+			}
+			text = text[min(j+1, len(text)):]
+		}
+		r.cmds = append(r.cmds, r.argv[first:len(r.argv):len(r.argv)])
+		return i + 1, nil
+	}
 	cmd, err := redcon.Parse(line)
 	if err != nil {
 		var msg string

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tidwall/redcon"
 )
 
 type fixedLimits struct{ bulk, query int64 }
@@ -125,6 +127,36 @@ func TestPipelineSplitAnywhere(t *testing.T) {
 		}
 		if strings.Join(got, "|") != strings.Join(want, "|") {
 			t.Fatalf("step %d: %d commands, want %d", step, len(got), len(want))
+		}
+	}
+}
+
+// An inline command without quotes is split in place; it must give the
+// same arguments as redcon's parser, which still handles quoted ones.
+func TestInlineWithoutQuotesMatchesRedcon(t *testing.T) {
+	for _, line := range []string{
+		"PING\r\n", "PING\n", "SET k v\r\n", "  SET   k  v  \r\n", "GET\tk\r\n",
+		"SET k v\rx\r\n", "ECHO a\\nb\r\n", "MSET a 1 b 2 c 3\n",
+	} {
+		want, err := redcon.Parse([]byte(line))
+		if err != nil {
+			t.Fatalf("%q: redcon: %v", line, err)
+		}
+		rd := NewReader(strings.NewReader(line), defaultLimits)
+		cmds, err := rd.ReadPipeline()
+		if err != nil && err != io.EOF {
+			t.Fatalf("%q: %v", line, err)
+		}
+		if len(cmds) != 1 {
+			t.Fatalf("%q: %d commands", line, len(cmds))
+		}
+		if len(cmds[0]) != len(want.Args) {
+			t.Fatalf("%q: %q, redcon %q", line, cmds[0], want.Args)
+		}
+		for i := range want.Args {
+			if string(cmds[0][i]) != string(want.Args[i]) {
+				t.Fatalf("%q: %q, redcon %q", line, cmds[0], want.Args)
+			}
 		}
 	}
 }
