@@ -209,16 +209,17 @@ func infoPersistence(s *Server, b *strings.Builder) {
 
 func infoStats(s *Server, b *strings.Builder) {
 	st := &s.stats
+	tot := st.totals()
 	field(b, "total_connections_received", st.connectionsReceived.Load())
-	field(b, "total_commands_processed", st.processed())
-	field(b, "total_net_input_bytes", st.netIn())
-	field(b, "total_net_output_bytes", st.netOut())
+	field(b, "total_commands_processed", tot.processed)
+	field(b, "total_net_input_bytes", tot.netIn)
+	field(b, "total_net_output_bytes", tot.netOut)
 	field(b, "rejected_connections", st.rejectedConns.Load())
 	field(b, "expired_keys", s.store.ExpiredKeys())
 	field(b, "evicted_keys", s.store.EvictedKeys())
 	field(b, "evicted_clients", st.evictedClients.Load())
-	field(b, "keyspace_hits", st.hits())
-	field(b, "keyspace_misses", st.misses())
+	field(b, "keyspace_hits", tot.hits)
+	field(b, "keyspace_misses", tot.misses)
 	field(b, "pubsub_channels", s.pubsub.Len(pubsub.Channel))
 	field(b, "pubsub_patterns", s.pubsub.Len(pubsub.Pattern))
 	field(b, "pubsubshard_channels", s.pubsub.Len(pubsub.ShardChannel))

@@ -231,13 +231,14 @@ type Stats struct {
 
 // Stats returns a snapshot of the server-wide counters.
 func (s *Server) Stats() Stats {
+	tot := s.stats.totals()
 	return Stats{
 		ConnectedClients:    s.ClientCount(),
 		ConnectionsReceived: s.stats.connectionsReceived.Load(),
 		RejectedConnections: s.stats.rejectedConns.Load(),
-		CommandsProcessed:   s.stats.processed(),
-		KeyspaceHits:        s.stats.hits(),
-		KeyspaceMisses:      s.stats.misses(),
+		CommandsProcessed:   tot.processed,
+		KeyspaceHits:        tot.hits,
+		KeyspaceMisses:      tot.misses,
 		MaxClients:          int64(s.cfg.MaxClients.Load()),
 	}
 }

@@ -152,37 +152,30 @@ type statStripe struct {
 	_            [cacheLine - 5*8]byte
 }
 
-// total adds up one counter over the stripes.
-func (s *serverStats) total(counter func(*statStripe) *atomic.Int64) int64 {
-	var n int64
-	for i := range s.stripes {
-		n += counter(&s.stripes[i]).Load()
-	}
-	return n
+// counters lists the stripe's counters, in statTotals's order.
+func (t *statStripe) counters() [5]*atomic.Int64 {
+	return [5]*atomic.Int64{&t.processed, &t.hits, &t.misses, &t.netIn, &t.netOut}
 }
 
-func (s *serverStats) processed() int64 {
-	return s.total(func(t *statStripe) *atomic.Int64 { return &t.processed })
-}
-func (s *serverStats) hits() int64 {
-	return s.total(func(t *statStripe) *atomic.Int64 { return &t.hits })
-}
-func (s *serverStats) misses() int64 {
-	return s.total(func(t *statStripe) *atomic.Int64 { return &t.misses })
-}
-func (s *serverStats) netIn() int64 {
-	return s.total(func(t *statStripe) *atomic.Int64 { return &t.netIn })
-}
-func (s *serverStats) netOut() int64 {
-	return s.total(func(t *statStripe) *atomic.Int64 { return &t.netOut })
+// statTotals is serverStats's striped counters added up.
+type statTotals struct{ processed, hits, misses, netIn, netOut int64 }
+
+// totals adds up the stripes, in one pass.
+func (s *serverStats) totals() statTotals {
+	var n [5]int64
+	for i := range s.stripes {
+		for j, c := range s.stripes[i].counters() {
+			n[j] += c.Load()
+		}
+	}
+	return statTotals{n[0], n[1], n[2], n[3], n[4]}
 }
 
 // resetStripes zeroes the striped counters (CONFIG RESETSTAT).
 func (s *serverStats) resetStripes() {
 	for i := range s.stripes {
-		t := &s.stripes[i]
-		for _, v := range []*atomic.Int64{&t.processed, &t.hits, &t.misses, &t.netIn, &t.netOut} {
-			v.Store(0)
+		for _, c := range s.stripes[i].counters() {
+			c.Store(0)
 		}
 	}
 }

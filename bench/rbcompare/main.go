@@ -208,44 +208,50 @@ func compare(cfg *config, stdout, stderr io.Writer) error {
 	total := len(cfg.placements) * len(cfg.pipelines) * len(cfg.tests) * cfg.rounds * len(serverNames(cfg))
 	prog := report.NewProgress(stderr, total)
 	for _, pl := range cfg.placements {
-		servers, err := startServers(cfg, dir, bin, pl)
-		if err != nil {
+		if err := runPlacement(cfg, dir, bin, pl, prog, stderr, func(p int, test string, s *server, smp sample) {
+			k := key(pl, p, test, s.name)
+			if cells[k] == nil {
+				cells[k] = &cell{}
+			}
+			cells[k].samples = append(cells[k].samples, smp)
+		}); err != nil {
 			return err
 		}
-		stop := proc.StopOnInterrupt(stderr, "interrupted: stopping the servers", dir, func() {
-			for _, s := range servers {
-				s.p.Stop(10 * time.Second)
-			}
-		})
-		for _, p := range cfg.pipelines {
-			for _, test := range cfg.tests {
-				for r := 0; r < cfg.rounds; r++ {
-					for i := range servers {
-						s := servers[(i+r)%len(servers)] // alternate who goes first
-						prog.Step("%s P=%d %s round %d: %s", pl, p, test, r+1, s.name)
-						smp, err := runBenchmark(cfg, s, pl, p, test)
-						if err != nil {
-							stop()
-							for _, s := range servers {
-								s.p.Stop(10 * time.Second)
-							}
-							return err
-						}
-						k := key(pl, p, test, s.name)
-						if cells[k] == nil {
-							cells[k] = &cell{}
-						}
-						cells[k].samples = append(cells[k].samples, smp)
-					}
-				}
-			}
-		}
-		stop()
+	}
+	return printResults(cfg, cells, key, stdout)
+}
+
+// runPlacement starts the servers for one placement, runs every pipeline
+// depth, test and round against each, hands each sample to add, and
+// stops the servers (also on an error or an interrupt).
+func runPlacement(cfg *config, dir, bin, pl string, prog *report.Progress, stderr io.Writer, add func(p int, test string, s *server, smp sample)) error {
+	servers, err := startServers(cfg, dir, bin, pl)
+	if err != nil {
+		return err
+	}
+	stopAll := func() {
 		for _, s := range servers {
 			s.p.Stop(10 * time.Second)
 		}
 	}
-	return printResults(cfg, cells, key, stdout)
+	defer stopAll()
+	defer proc.StopOnInterrupt(stderr, "interrupted: stopping the servers", dir, stopAll)()
+	for _, p := range cfg.pipelines {
+		for _, test := range cfg.tests {
+			for r := 0; r < cfg.rounds; r++ {
+				for i := range servers {
+					s := servers[(i+r)%len(servers)] // alternate who goes first
+					prog.Step("%s P=%d %s round %d: %s", pl, p, test, r+1, s.name)
+					smp, err := runBenchmark(cfg, s, pl, p, test)
+					if err != nil {
+						return err
+					}
+					add(p, test, s, smp)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // startServers starts cachesrv and redis-server, pinned to CPU 0 for the
